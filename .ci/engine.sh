@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Make sure a Docker Engine answers. On a fresh Debian machine, as root, install what the tests
+# and the example need from Debian's packages (docker.io, busybox-static, debootstrap) and start
+# dockerd; elsewhere, say what is missing. Idempotent: quick when everything is already there.
+set -euo pipefail
+
+need=()
+command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need+=(docker.io)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "engine.sh: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
+    exit 2
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "engine.sh: no Docker Engine answers; start one (dockerd, Docker Desktop)" >&2
+    exit 2
+  fi
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi
+if ! docker info >/dev/null 2>&1; then
+  echo "engine.sh: dockerd did not come up; see /var/log/dockerd.log" >&2
+  exit 2
+fi
+echo "Docker Engine $(docker version --format '{{.Server.Version}}') is up"

@@ -1,0 +1,32 @@
+"""dockerfile_lint: none of the chosen problems of the static analysis occur."""
+
+from __future__ import annotations
+
+from grader.checks.base import CheckKind, Facts, Needs, Outcome
+from grader.models.criteria import DockerfileLint
+from grader.models.results import Evidence
+from grader.models.rubric import Task
+
+
+def needs(criterion: DockerfileLint, task: Task) -> Needs:
+    """Static: the Dockerfile's analysis is enough."""
+    return Needs(dockerfile=True)
+
+
+def evaluate(criterion: DockerfileLint, facts: Facts) -> Outcome:
+    """Fail on the first chosen rule found, naming its line."""
+    assert facts.analysis is not None
+    chosen = set(criterion.rules)
+    found = [p for p in facts.analysis.problems if p.rule in chosen]
+    if not found:
+        return Outcome.ok(f"no {', '.join(criterion.rules)} problems")
+    first = found[0]
+    where = f"line {first.line}: " if first.line else ""
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return Outcome.fail(
+        f"{where}{first.message} [{first.rule}]{more}",
+        Evidence(line=first.line, actual=first.rule, expected=f"no {', '.join(criterion.rules)}"),
+    )
+
+
+KIND = CheckKind[DockerfileLint](title="Dockerfile problems", needs=needs, evaluate=evaluate)

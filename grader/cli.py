@@ -1,0 +1,185 @@
+"""The `grader` command: parses arguments, calls the library, maps errors to exit statuses.
+
+Exit statuses (DESIGN.md): 0 success; 1 the work ran but something was graded as failing;
+2 bad input or environment, with one line on stderr. Nothing else in the package catches
+``GraderError``; nothing here computes a grade.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+
+from grader import __version__
+from grader.errors import GraderError, InputError
+
+_INTERNAL_ERROR = 3  # a bug in grader itself, not in the input: outside the 0/1/2 contract
+
+
+def _pairs(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
+        result[key] = rest
+    return result
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="grader")
+def cli() -> None:
+    """Grade Docker course exercises by building them on a real Docker Engine."""
+
+
+@cli.command()
+@click.argument("dockerfile", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
+@click.option("--target", help="Analyse the build as if --target STAGE were given.")
+@click.option(
+    "--build-arg",
+    "build_args",
+    multiple=True,
+    callback=_pairs,
+    metavar="K=V",
+    help="Set a build argument (repeatable).",
+)
+def inspect(dockerfile: Path, as_json: bool, target: str | None, build_args: dict[str, str]) -> int:
+    """Analyse a Dockerfile with Docker's own rules: stages, final base, problems."""
+    from grader.dockerfile import analyze_file, render_text
+
+    analysis = analyze_file(dockerfile, target=target, build_args=build_args)
+    if as_json:
+        click.echo(analysis.model_dump_json(indent=2))
+    else:
+        click.echo(render_text(analysis), nl=False)
+    if analysis.error is not None:
+        if as_json:
+            click.echo(f"grader: {analysis.dockerfile}: {analysis.error}", err=True)
+        return 2
+    return 0
+
+
+@cli.command()
+@click.argument("repo_dir", default=".", type=click.Path(path_type=Path))
+@click.option("--rubric", "rubric_name", help="A bundled rubric's name or a rubric file.")
+@click.option("--task", "tasks", multiple=True, help="Check only this task (repeatable).")
+@click.option("--static-only", is_flag=True, help="Only the checks that need no Docker Engine.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write results here.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write a report here.")
+@click.option(
+    "--image-map",
+    "image_map",
+    multiple=True,
+    callback=_pairs,
+    metavar="SRC=DST",
+    help="Build with image DST wherever the Dockerfile names SRC (mirrors, offline hosts).",
+)
+@click.option("--student", help="Name to report (default: the directory's name).")
+@click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
+def check(
+    repo_dir: Path,
+    rubric_name: str | None,
+    tasks: tuple[str, ...],
+    static_only: bool,
+    json_path: Path | None,
+    html_path: Path | None,
+    image_map: dict[str, str],
+    student: str | None,
+    keep: bool,
+) -> int:
+    """Grade one repository (a student's working copy) against a rubric."""
+    from grader.grading import GradeOptions, check_repository
+    from grader.report import render_student_page
+    from grader.report.terminal import print_submission
+    from grader.results import write_results, write_text_atomic
+    from grader.rubrics import default_name, load
+
+    loaded = load(rubric_name or default_name())
+    options = GradeOptions(tasks=tasks, static_only=static_only, image_map=image_map)
+    outcome = check_repository(repo_dir, loaded, options, student=student, keep=keep)
+    results, submission = outcome.results, outcome.results.submissions[0]
+    console = Console(stderr=False, highlight=False)
+    print_submission(console, submission)
+    if outcome.kept:
+        console.print(f"kept for debugging: {', '.join(outcome.kept)}")
+    if json_path is not None:
+        write_results(json_path, results)
+    if html_path is not None:
+        try:
+            write_text_atomic(html_path, render_student_page(results, submission, instructor=True))
+        except OSError as exc:
+            raise InputError(f"{html_path}: cannot write: {exc.strerror or exc}") from exc
+    if submission.status == "error":
+        click.echo(f"grader: {submission.error}", err=True)
+        return 2
+    return outcome.exit_status
+
+
+@cli.command()
+@click.argument("which", type=click.Choice(["rubric", "results"]))
+@click.option("--markdown", is_flag=True, help="The rubric reference as Markdown instead.")
+def schema(which: str, markdown: bool) -> int:
+    """Print the JSON Schema of rubric files or of results.json."""
+    from grader.schemas import rubric_reference, schema_for
+
+    if markdown:
+        if which != "rubric":
+            raise InputError("--markdown: only the rubric has a Markdown reference")
+        click.echo(rubric_reference())
+    else:
+        click.echo(json.dumps(schema_for(which), indent=2))
+    return 0
+
+
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    # SIGTERM unwinds like Ctrl-C, so every `with Engine` block removes what it made.
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point: run a command, turn every outcome into an exit status and one line."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        status: Any = cli.main(args=argv, prog_name="grader", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(2)
+    except click.UsageError as exc:
+        words = list(sys.argv[1:] if argv is None else argv)
+        named = f"grader {words[0]}" if words and words[0] in cli.commands else "grader"
+        command = exc.ctx.command_path if exc.ctx else named
+        click.echo(f"{command}: {exc.format_message()} (see {command} --help)", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"grader: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("grader: interrupted; what it made on the engine was removed", err=True)
+        sys.exit(130)
+    except GraderError as exc:
+        click.echo(f"grader: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: say so in one line; GRADER_DEBUG=1 shows the traceback
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        click.echo(
+            f"grader: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in grader; run with GRADER_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(_INTERNAL_ERROR)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,644 @@
+"""The Docker Engine as grading uses it: sandboxed builds and runs that always clean up after.
+
+One ``Engine`` is one grading run. Everything it makes carries the labels ``grader.managed`` and
+``grader.run=<id>`` and a unique name, every build and run has a hard wall-clock timeout, and
+leaving the ``with`` block (normally, on an error, on Ctrl-C) stops what is still going and
+force-removes every container and image of the run, unless ``keep`` asks to leave them for
+debugging. ``docker.errors``, ``requests`` and socket errors are translated here, at the boundary,
+into ``grader.errors``; nothing upstream leaks past this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+import requests.exceptions
+from docker.types import LogConfig
+from docker.utils.json_stream import json_stream
+from docker.utils.socket import frames_iter
+
+from grader import buildcontext
+from grader.capped import CappedBuffer
+from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, GraderError
+from grader.models.results import BuildResult, Layer, RunResult
+from grader.models.rubric import Limits, RunSpec
+
+log = logging.getLogger(__name__)
+
+LABEL_MANAGED = "grader.managed"
+LABEL_RUN = "grader.run"
+_API_TIMEOUT = 120  # seconds for an ordinary API call; builds and runs have their own limits
+_GRACE = 10  # seconds the engine gets to report on a container after it was killed
+
+# Every exception class docker-py and requests define, mapped explicitly (a test enumerates both
+# modules, so a new upstream class fails the suite until it is placed here).
+_TRANSLATION: Mapping[type[BaseException], type[GraderError]] = {
+    docker.errors.DockerException: EngineError,
+    docker.errors.APIError: EngineError,
+    docker.errors.NotFound: EngineError,
+    docker.errors.ImageNotFound: EngineError,
+    docker.errors.InvalidVersion: EnvironmentProblem,
+    docker.errors.InvalidRepository: EngineError,
+    docker.errors.InvalidConfigFile: EnvironmentProblem,
+    docker.errors.InvalidArgument: EngineError,
+    docker.errors.DeprecatedMethod: EngineError,
+    docker.errors.TLSParameterError: EnvironmentProblem,
+    docker.errors.NullResource: EngineError,
+    docker.errors.ContainerError: EngineError,
+    docker.errors.StreamParseError: EngineError,
+    docker.errors.BuildError: EngineError,
+    docker.errors.ImageLoadError: EngineError,
+    docker.errors.MissingContextParameter: EnvironmentProblem,
+    docker.errors.ContextAlreadyExists: EnvironmentProblem,
+    docker.errors.ContextException: EnvironmentProblem,
+    docker.errors.ContextNotFound: EnvironmentProblem,
+    requests.exceptions.RequestException: EngineError,
+    requests.exceptions.InvalidJSONError: EngineError,
+    requests.exceptions.JSONDecodeError: EngineError,
+    requests.exceptions.HTTPError: EngineError,
+    requests.exceptions.ConnectionError: EngineUnavailable,
+    requests.exceptions.ProxyError: EngineUnavailable,
+    requests.exceptions.SSLError: EngineUnavailable,
+    requests.exceptions.Timeout: EngineError,
+    requests.exceptions.ConnectTimeout: EngineUnavailable,
+    requests.exceptions.ReadTimeout: EngineError,
+    requests.exceptions.URLRequired: EnvironmentProblem,
+    requests.exceptions.TooManyRedirects: EngineError,
+    requests.exceptions.MissingSchema: EnvironmentProblem,
+    requests.exceptions.InvalidSchema: EnvironmentProblem,
+    requests.exceptions.InvalidURL: EnvironmentProblem,
+    requests.exceptions.InvalidHeader: EngineError,
+    requests.exceptions.InvalidProxyURL: EnvironmentProblem,
+    requests.exceptions.ChunkedEncodingError: EngineError,
+    requests.exceptions.ContentDecodingError: EngineError,
+    requests.exceptions.StreamConsumedError: EngineError,
+    requests.exceptions.RetryError: EngineError,
+    requests.exceptions.UnrewindableBodyError: EngineError,
+    OSError: EngineError,
+}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, docker.errors.APIError):
+        text = str(exc.explanation or exc)
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def translate(exc: BaseException) -> GraderError:
+    """The ``grader.errors`` counterpart of an upstream exception, with a one-line message."""
+    if isinstance(exc, GraderError):
+        return exc
+    for klass in type(exc).__mro__:
+        target = _TRANSLATION.get(klass)
+        if target is not None:
+            if target is EngineUnavailable:
+                return EngineUnavailable(f"the Docker Engine stopped answering: {_describe(exc)}")
+            return target(f"Docker Engine: {_describe(exc)}")
+    raise exc
+
+
+@contextlib.contextmanager
+def _boundary() -> Iterator[None]:
+    try:
+        yield
+    except GraderError:
+        raise
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        raise translate(exc) from exc
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One build: which Dockerfile, in which context, with what settings."""
+
+    context: Path
+    dockerfile: Path
+    name: str = "build"
+    dockerfile_text: bytes | None = None
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    platform: str | None = None
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build gave: the result for the report and, if it succeeded, the image."""
+
+    result: BuildResult
+    image: str | None
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the engine says about an image."""
+
+    size_bytes: int
+    layers: list[Layer]
+
+
+_STEP = re.compile(r"^Step \d+/\d+ : ")
+_ARROW_ID = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$")
+
+
+class _BuildLog:
+    """Follows a classic build's message stream: the log, the step, the image, the error.
+
+    The classic builder keeps each step's image as cache, and each stage's last image stays
+    behind as an untagged image that no label marks; ``created`` collects those ids, which grader
+    removes besides its tagged images. A step answered from cache created nothing, and a FROM
+    step names a base image (or an earlier stage): neither is ours to remove.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.buffer = CappedBuffer(limit)
+        self.step = ""
+        self.created: list[str] = []
+        self.image: str | None = None
+        self.error: str | None = None
+        self._pending = ""
+        self._from = False
+        self._cached = False
+
+    def message(self, message: object) -> None:
+        """Take one decoded JSON message of the /build stream."""
+        if not isinstance(message, dict):
+            return
+        text = message.get("stream") or message.get("status") or ""
+        if isinstance(text, str) and text:
+            self.buffer.write(text.encode())
+            self._lines(text)
+        aux = message.get("aux")
+        if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+            self.image = aux["ID"]
+        if message.get("error"):
+            self.fail(str(message["error"]))
+
+    def fail(self, error: str) -> None:
+        """Record why the build failed, also in the log."""
+        self.error = " ".join(error.split())
+        self.buffer.write(f"{self.error}\n".encode())
+
+    def close(self) -> None:
+        """Take the last line if it had no newline."""
+        self._lines("\n")
+
+    def _lines(self, text: str) -> None:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if _STEP.match(line):
+                self.step = line.strip()
+                self._from = line.split(" : ", 1)[1].lstrip().upper().startswith("FROM")
+                self._cached = False
+            elif line.strip() == "---> Using cache":
+                self._cached = True
+            else:
+                match = _ARROW_ID.match(line)
+                if match and not self._from and not self._cached:
+                    self.created.append(match.group(1))
+
+
+_TAG_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
+
+
+def _raw_socket(obj: Any) -> socket.socket | None:
+    # docker-py's attach_socket returns a SocketIO over unix sockets and the socket itself over
+    # TCP; shutting a direction needs the socket.
+    sock = getattr(obj, "_sock", obj)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _shutdown(response: requests.Response) -> None:
+    # Closing a streamed response from another thread deadlocks on the reader's buffer lock;
+    # shutting the socket down wakes the reader and makes the engine cancel the build.
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class Engine:
+    """A grading run's connection to the Docker Engine; use it as a context manager."""
+
+    def __init__(self, *, base_url: str | None = None, keep: bool = False) -> None:
+        self.run_id = secrets.token_hex(6)
+        self.keep = keep
+        self.kept: list[str] = []
+        self._base_url = base_url
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._containers: set[str] = set()
+        self._images: set[str] = set()
+        self._intermediates: list[str] = []
+        self._builds: set[requests.Response] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Engine:
+        try:
+            if self._base_url:
+                self._client = docker.DockerClient(base_url=self._base_url, timeout=_API_TIMEOUT)
+            else:
+                self._client = docker.from_env(timeout=_API_TIMEOUT)
+            self._client.ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            self.close()
+            where = self._base_url or "the address in DOCKER_HOST or the default socket"
+            raise EngineUnavailable(
+                f"no Docker Engine answers at {where} ({_describe(exc)}); start one "
+                "(dockerd, Docker Desktop) or set DOCKER_HOST"
+            ) from exc
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def _api(self) -> docker.APIClient:
+        if self._client is None:
+            raise EngineError("the engine is used outside its 'with' block")
+        return self._client.api
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels every object of this run carries."""
+        return {LABEL_MANAGED: "true", LABEL_RUN: self.run_id}
+
+    def _unique(self, hint: str) -> str:
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        slug = _TAG_UNSAFE.sub("-", hint.lower()).strip("-._")[:80] or "x"
+        return f"{slug}-{n}"
+
+    def close(self) -> None:
+        """Stop builds in flight and remove every container and image of this run."""
+        with self._lock:
+            builds = list(self._builds)
+        for response in builds:
+            _shutdown(response)
+        if self._client is None:
+            return
+        try:
+            if self.keep:
+                self.kept = sorted(self._containers | self._images | set(self._intermediates))
+            else:
+                self._remove_all()
+        finally:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+
+    def _remove_all(self) -> None:
+        api = self._api
+        selector = {"label": f"{LABEL_RUN}={self.run_id}"}
+        try:
+            containers = {c["Id"] for c in api.containers(all=True, filters=selector)}
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            log.warning("could not list this run's containers: %s", _describe(exc))
+            containers = set()
+        for cid in containers | self._containers:
+            self._remove_container(cid)
+        try:
+            images = {i["Id"] for i in api.images(all=True, filters=selector)}
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            log.warning("could not list this run's images: %s", _describe(exc))
+            images = set()
+        for image in sorted(self._images) + sorted(images):
+            try:
+                api.remove_image(image, force=True)
+            except docker.errors.NotFound:
+                pass
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                log.warning("could not remove image %s: %s", image, _describe(exc))
+        for image in reversed(self._intermediates):
+            try:
+                api.remove_image(image, force=False)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # 409: still the parent of an image; not ours to drop
+                    log.warning("could not remove image %s: %s", image, _describe(exc))
+            except requests.exceptions.RequestException as exc:
+                log.warning("could not remove image %s: %s", image, _describe(exc))
+        self._containers.clear()
+        self._images.clear()
+        self._intermediates.clear()
+
+    def _remove_container(self, cid: str) -> None:
+        try:
+            self._api.remove_container(cid, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            log.warning("could not remove container %s: %s", cid[:12], _describe(exc))
+        with self._lock:
+            self._containers.discard(cid)
+
+    # -- builds ----------------------------------------------------------------------------
+
+    def build(self, request: BuildRequest, limits: Limits) -> Built:
+        """Build an image; a failing or endless build is a result, not an exception.
+
+        Raises ``InputError`` when the context is over its caps and ``EngineError`` or
+        ``EngineUnavailable`` when the engine itself fails.
+        """
+        packed = buildcontext.pack(
+            request.context,
+            request.dockerfile,
+            dockerfile_text=request.dockerfile_text,
+            max_bytes=int(limits.context_max_bytes),
+            max_files=limits.context_max_files,
+        )
+        tag = f"grader-run/{self.run_id}:{self._unique(request.name)}"
+        build_log = _BuildLog(int(limits.output_limit))
+        timed_out = threading.Event()
+        started = time.monotonic()
+        with _boundary(), packed.archive:
+            api = self._api
+            response = api.post(
+                f"{api.base_url}/v{api.api_version}/build",
+                params=self._build_params(request, limits, packed.dockerfile, tag),
+                data=packed.archive,
+                headers={"Content-Type": "application/x-tar"},
+                stream=True,
+                timeout=None,
+            )
+            with self._lock:
+                self._builds.add(response)
+                self._images.add(tag)
+
+            def stop() -> None:
+                timed_out.set()
+                _shutdown(response)
+
+            watchdog = threading.Timer(limits.build_timeout, stop)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                if response.status_code != 200:
+                    build_log.fail(_error_message(response))
+                else:
+                    chunks = response.iter_content(chunk_size=None, decode_unicode=False)
+                    for message in json_stream(chunks):
+                        build_log.message(message)
+            except (requests.exceptions.RequestException, OSError):
+                if not timed_out.is_set():
+                    raise
+            finally:
+                watchdog.cancel()
+                response.close()
+                build_log.close()
+                with self._lock:
+                    self._builds.discard(response)
+                    self._intermediates.extend(build_log.created)
+        if timed_out.is_set():
+            build_log.fail(f"the build was stopped at its time limit, {limits.build_timeout:g} s")
+        elif build_log.error is None and build_log.image is None and self._image_id(tag) is None:
+            build_log.fail("the build ended without producing an image")
+        error = build_log.error
+        if error is not None and build_log.step:
+            error = f"{build_log.step}: {error}"
+        result = BuildResult(
+            ok=error is None,
+            seconds=round(time.monotonic() - started, 3),
+            timed_out=timed_out.is_set(),
+            error=error,
+            log_tail=build_log.buffer.text(),
+            log_truncated=build_log.buffer.truncated,
+        )
+        return Built(result=result, image=tag if error is None else None)
+
+    def _build_params(
+        self, request: BuildRequest, limits: Limits, dockerfile: str, tag: str
+    ) -> dict[str, Any]:
+        """The /build query string.
+
+        docker-py's build() can neither set a CPU quota nor hand back the response whose socket
+        a timeout must shut down, so the request is made here, with the same parameters.
+        """
+        params: dict[str, Any] = {
+            "t": tag,
+            "dockerfile": dockerfile,
+            "rm": "1",
+            "forcerm": "1",  # a failed classic build leaves its container behind otherwise
+            "memory": int(limits.memory),
+            "memswap": int(limits.memory),
+            "cpuperiod": 100_000,
+            "cpuquota": int(limits.cpus * 100_000),
+            "labels": json.dumps(self.labels),
+            "buildargs": json.dumps(dict(request.build_args)),
+        }
+        if request.target:
+            params["target"] = request.target
+        if request.platform:
+            params["platform"] = request.platform
+        if not limits.build_network:
+            params["networkmode"] = "none"
+        return params
+
+    def _image_id(self, tag: str) -> str | None:
+        try:
+            return str(self._api.inspect_image(tag)["Id"])
+        except docker.errors.NotFound:
+            return None
+
+    def image_facts(self, image: str) -> ImageFacts:
+        """Size and layers of an image, as the engine counts them."""
+        with _boundary():
+            attrs = self._api.inspect_image(image)
+            history = self._api.history(image)
+        layers = [
+            Layer(
+                created_by=" ".join(str(h.get("CreatedBy") or h.get("Comment") or "").split()),
+                size_bytes=int(h.get("Size") or 0),
+            )
+            for h in reversed(history)
+        ]
+        return ImageFacts(size_bytes=int(attrs["Size"]), layers=layers)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def _host_config(self, limits: Limits, *, network: bool) -> dict[str, Any]:
+        host_config: dict[str, Any] = self._api.create_host_config(
+            network_mode="bridge" if network else "none",
+            mem_limit=int(limits.memory),
+            memswap_limit=int(limits.memory),
+            pids_limit=limits.pids,
+            nano_cpus=int(limits.cpus * 1e9),
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            privileged=False,
+            read_only=limits.read_only,
+            tmpfs={"/tmp": "rw,nosuid,nodev,size=64m"} if limits.read_only else None,
+            log_config=LogConfig(type="none"),
+        )
+        return host_config
+
+    def run(self, image: str, spec: RunSpec, limits: Limits) -> RunResult:
+        """Run an image in the sandbox and capture its output, head and tail kept.
+
+        A program that cannot start, crashes, floods or never ends is a result; only an engine
+        failure raises.
+        """
+        stdout = CappedBuffer(int(limits.output_limit))
+        stderr = CappedBuffer(int(limits.output_limit))
+        timed_out = threading.Event()
+        name = f"grader-{self.run_id}-{self._unique('run')}"
+        with _boundary():
+            api = self._api
+            container = api.create_container(
+                image,
+                command=spec.command,
+                environment=dict(spec.env),
+                stdin_open=spec.stdin is not None,
+                labels=self.labels,
+                name=name,
+                network_disabled=not limits.run_network,
+                host_config=self._host_config(limits, network=limits.run_network),
+            )
+            cid: str = container["Id"]
+            with self._lock:
+                self._containers.add(cid)
+            started = time.monotonic()
+            watchdog: threading.Timer | None = None
+            try:
+                attached = api.attach_socket(
+                    cid,
+                    params={
+                        "stdin": 1 if spec.stdin is not None else 0,
+                        "stdout": 1,
+                        "stderr": 1,
+                        "stream": 1,
+                    },
+                )
+                try:
+                    try:
+                        api.start(cid)
+                    except docker.errors.APIError as exc:
+                        return RunResult(
+                            exit_code=None,
+                            stdout="",
+                            seconds=round(time.monotonic() - started, 3),
+                            error=f"the container could not start: {_describe(exc)}",
+                        )
+
+                    def stop() -> None:
+                        timed_out.set()
+                        with contextlib.suppress(Exception):
+                            api.kill(cid)
+
+                    watchdog = threading.Timer(limits.run_timeout, stop)
+                    watchdog.daemon = True
+                    watchdog.start()
+                    if spec.stdin is not None:
+                        _feed_stdin(attached, spec.stdin.encode())
+                    for stream, data in frames_iter(attached, tty=False):
+                        (stderr if stream == 2 else stdout).write(data)
+                finally:
+                    with contextlib.suppress(Exception):
+                        attached.close()
+                # The stream can end before the program does (it may close its stdout); the
+                # watchdog kills it at the deadline, so the wait is bounded either way.
+                remaining = limits.run_timeout - (time.monotonic() - started)
+                status = api.wait(cid, timeout=max(remaining, 0) + _GRACE)
+                state = api.inspect_container(cid)["State"]
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
+                if not self.keep:
+                    self._remove_container(cid)
+        return RunResult(
+            exit_code=int(status.get("StatusCode", state.get("ExitCode", -1))),
+            stdout=stdout.text(),
+            stdout_truncated=stdout.truncated,
+            stderr=stderr.text(),
+            stderr_truncated=stderr.truncated,
+            timed_out=timed_out.is_set(),
+            oom_killed=bool(state.get("OOMKilled")),
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    def paths_exist(self, image: str, paths: list[str]) -> dict[str, bool]:
+        """Which of these absolute paths exist in the image, looked up without running it.
+
+        Works on images with no shell (scratch): the container is created, never started.
+        """
+        result: dict[str, bool] = {}
+        with _boundary():
+            api = self._api
+            container = api.create_container(
+                image,
+                command=["/grader-probe-never-runs"],
+                entrypoint=[],
+                labels=self.labels,
+                name=f"grader-{self.run_id}-{self._unique('probe')}",
+                network_disabled=True,
+                host_config=self._host_config(Limits(), network=False),
+            )
+            cid: str = container["Id"]
+            with self._lock:
+                self._containers.add(cid)
+            try:
+                url = f"{api.base_url}/v{api.api_version}/containers/{cid}/archive"
+                for path in paths:
+                    response = api.head(url, params={"path": path}, timeout=_API_TIMEOUT)
+                    if response.status_code not in (200, 404):
+                        raise EngineError(
+                            f"Docker Engine: looking up {path} failed ({response.status_code})"
+                        )
+                    result[path] = response.status_code == 200
+            finally:
+                if not self.keep:
+                    self._remove_container(cid)
+        return result
+
+
+def _feed_stdin(attached: Any, data: bytes) -> None:
+    # Written from a thread so a program that never reads stdin cannot block the reader.
+    def feed() -> None:
+        with contextlib.suppress(OSError):
+            sock = _raw_socket(attached)
+            if sock is None:
+                return
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+
+    threading.Thread(target=feed, daemon=True).start()
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+        message = body.get("message") if isinstance(body, dict) else None
+    except ValueError:
+        message = None
+    text = message or response.text or f"HTTP {response.status_code}"
+    return " ".join(str(text).split())

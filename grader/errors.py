@@ -1,0 +1,68 @@
+"""Every error grader raises on purpose, and the exit status each one means.
+
+The hierarchy::
+
+    GraderError                  base; never raised itself                     exit 2
+    ├── InputError               a file or argument the user gave is unusable   exit 2
+    │   ├── RubricError          the rubric is invalid (all problems, located)  exit 2
+    │   ├── DockerfileError      Docker would refuse the Dockerfile             exit 2
+    │   └── ResultsError         a results.json that is not ours or is damaged  exit 2
+    ├── EnvironmentProblem       the machine cannot do the work                 exit 2
+    │   └── EngineUnavailable    no Docker Engine answers                       exit 2
+    ├── EngineError              the engine failed at a request mid-work        exit 2
+    └── RepositoryError          a student repository cannot be read or cloned  exit 2
+
+Upstream exceptions (``docker.errors``, ``requests``, ``git.exc``) never leave the module that
+talks to that library: ``engine.py`` and ``repos.py`` translate them into these classes. Only
+``cli.main()`` catches ``GraderError``; a batch turns the per-submission ones (``EngineError``,
+``RepositoryError``, ``InputError`` about one submission's files) into an error row instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class GraderError(Exception):
+    """Base class. ``str(error)`` is the one line printed on stderr."""
+
+    exit_code = 2
+
+
+class InputError(GraderError):
+    """A file, path or argument that the user supplied cannot be used as it is."""
+
+
+class RubricError(InputError):
+    """An invalid rubric; carries every problem found, each naming file, task, criterion, field."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        head = f"{source}: invalid rubric ({count} problem{'s' if count != 1 else ''})"
+        super().__init__("\n".join([head, *(f"{source}: {p}" for p in self.problems)]))
+
+
+class DockerfileError(InputError):
+    """A Dockerfile that Docker itself would refuse to build."""
+
+
+class ResultsError(InputError):
+    """A results file that cannot be read back."""
+
+
+class EnvironmentProblem(GraderError):
+    """The machine lacks something the work needs."""
+
+
+class EngineUnavailable(EnvironmentProblem):
+    """No Docker Engine answers at the configured address."""
+
+
+class EngineError(GraderError):
+    """The engine refused or failed a request in the middle of the work."""
+
+
+class RepositoryError(GraderError):
+    """A student repository cannot be cloned, fetched or read."""

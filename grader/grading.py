@@ -1,0 +1,328 @@
+"""Grading one submission: analyse, build, run and look into each task, then score every criterion.
+
+This is the library API the command line calls (`grader check` here, `grader grade` for a class);
+a Python user can call it just the same. Failures of one task never stop the others: a missing
+Dockerfile or an oversized context fails that task's criteria with the reason, an engine failure
+marks the submission ``error`` and keeps what could be scored without the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader import __version__, imageref, repos, scoring
+from grader.checks import CHECKS
+from grader.checks.base import BuildSpec, Facts, ImageFacts, Needs, OtherBuild, Outcome
+from grader.dockerfile import analyze_file, rewrite_images
+from grader.engine import BuildRequest, Engine
+from grader.errors import EngineError, EnvironmentProblem, InputError
+from grader.models.criteria import Criterion
+from grader.models.results import Results, SubmissionResult, TaskResult
+from grader.models.rubric import Rubric, Task
+from grader.rubrics import LoadedRubric
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """What to grade and how; the command line's flags, as one value."""
+
+    tasks: Sequence[str] = ()
+    static_only: bool = False
+    image_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Who and what is graded: a directory holding the student's files, and its provenance."""
+
+    student: str
+    path: Path
+    repo: str
+    commit: str | None = None
+    commit_time: datetime | None = None
+    late: bool = False
+
+
+def selected_tasks(rubric: Rubric, wanted: Sequence[str]) -> list[Task]:
+    """The rubric's tasks, or the ones asked for; an unknown id is an input error."""
+    if not wanted:
+        return list(rubric.tasks)
+    known = {t.id for t in rubric.tasks}
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise InputError(
+            f"--task {unknown[0]}: no such task in {rubric.assignment} "
+            f"(tasks: {', '.join(t.id for t in rubric.tasks)})"
+        )
+    return [t for t in rubric.tasks if t.id in wanted]
+
+
+def _inside(repo: Path, relative: str) -> Path:
+    """``repo/relative``, refusing a path that a symlink leads out of the repository."""
+    root = repo.resolve()
+    path = (root / relative).resolve()
+    if path != root and root not in path.parents:
+        raise InputError(f"{relative}: leads outside the repository (a symlink?)")
+    return path
+
+
+class _TaskGrader:
+    """Gathers the facts of one task, then scores it."""
+
+    def __init__(
+        self,
+        rubric: Rubric,
+        task: Task,
+        submission: Submission,
+        engine: Engine | None,
+        options: GradeOptions,
+    ) -> None:
+        self.rubric = rubric
+        self.task = task
+        self.submission = submission
+        self.engine = engine
+        self.options = options
+        self.limits = rubric.limits_for(task)
+        self.build_args = {**rubric.defaults.build_args, **task.build_args}
+        self.image_map = {**rubric.defaults.image_map, **options.image_map}
+
+    def _request(self, dockerfile: str, context: str, target: str | None) -> BuildRequest:
+        path = _inside(self.submission.path, dockerfile)
+        if not path.is_file():
+            raise InputError(f"{dockerfile} is missing")
+        text: bytes | None = None
+        if self.image_map:
+            original = path.read_bytes().decode("utf-8", errors="replace")
+            rewritten = rewrite_images(original, self._substitute, build_args=self.build_args)
+            if rewritten != original:
+                text = rewritten.encode()
+        return BuildRequest(
+            context=_inside(self.submission.path, context),
+            dockerfile=path,
+            name=f"{self.submission.student}-{self.task.id}",
+            dockerfile_text=text,
+            target=target,
+            build_args=self.build_args,
+            platform=self.rubric.defaults.platform,
+        )
+
+    def _substitute(self, reference: str) -> str | None:
+        key = _image_key(reference)
+        for source, replacement in self.image_map.items():
+            if key is not None and key == _image_key(source):
+                return replacement
+        return None
+
+    def grade(self) -> tuple[TaskResult, str | None]:
+        """The task's result, and the engine failure that kept it from being graded, if any."""
+        task = self.task
+        needs = [CHECKS[c.check].needs(c, task) for c in task.criteria]
+        wanted = Needs()
+        for need in needs:
+            wanted = wanted | need
+        facts = Facts(repo=self.submission.path, task=task)
+        task_error: str | None = None
+        engine_error: str | None = None
+        try:
+            path = _inside(self.submission.path, task.dockerfile)
+            if not path.is_file():
+                raise InputError(f"{task.dockerfile} is missing")
+            analysis = analyze_file(
+                path, display=task.dockerfile, target=task.target, build_args=self.build_args
+            )
+            facts = Facts(repo=facts.repo, task=task, analysis=analysis)
+            if self.engine is not None and wanted.engine:
+                facts = self._gather(facts, wanted)
+        except InputError as exc:
+            task_error = str(exc)
+        except (EngineError, EnvironmentProblem) as exc:
+            engine_error = str(exc)
+        results = [
+            scoring.criterion_result(
+                criterion,
+                CHECKS[criterion.check].title,
+                self._judge(criterion, need, facts, task_error, engine_error),
+            )
+            for criterion, need in zip(task.criteria, needs, strict=True)
+        ]
+        image = None
+        if facts.image is not None and facts.analysis is not None:
+            image = scoring.image_result(facts.image, facts.analysis)
+        result = scoring.task_result(
+            task,
+            results,
+            analysis=facts.analysis,
+            build=facts.build,
+            image=image,
+            run=facts.run,
+            error=engine_error or task_error,
+        )
+        return result, engine_error
+
+    def _gather(self, facts: Facts, wanted: Needs) -> Facts:
+        assert self.engine is not None
+        engine, task, limits = self.engine, self.task, self.limits
+        build = image = run = None
+        paths: dict[str, bool] = {}
+        main = BuildSpec(task.dockerfile, task.context_dir, task.target)
+        others: dict[BuildSpec, OtherBuild] = {}
+        if wanted.main_image:
+            built = engine.build(self._request(*_spec_args(main)), limits)
+            build = built.result
+            if built.image is not None:
+                measured = engine.image_facts(built.image)
+                image = ImageFacts(size_bytes=measured.size_bytes, layers=measured.layers)
+                if wanted.run:
+                    run = engine.run(built.image, task.run, limits)
+                if wanted.paths:
+                    paths = engine.paths_exist(built.image, sorted(wanted.paths))
+        for spec in sorted(wanted.builds, key=repr):
+            if spec == main and build is not None:
+                others[spec] = OtherBuild(
+                    result=build,
+                    size_bytes=image.size_bytes if image else None,
+                    paths=paths,
+                )
+                continue
+            built = engine.build(self._request(*_spec_args(spec)), limits)
+            size = None
+            found: dict[str, bool] = {}
+            if built.image is not None:
+                size = engine.image_facts(built.image).size_bytes
+                lookups = sorted(p for s, p in wanted.build_paths if s == spec)
+                if lookups:
+                    found = engine.paths_exist(built.image, lookups)
+            others[spec] = OtherBuild(result=built.result, size_bytes=size, paths=found)
+        return Facts(
+            repo=facts.repo,
+            task=task,
+            analysis=facts.analysis,
+            build=build,
+            image=image,
+            run=run,
+            paths=paths,
+            builds=others,
+        )
+
+    def _judge(
+        self,
+        criterion: Criterion,
+        need: Needs,
+        facts: Facts,
+        task_error: str | None,
+        engine_error: str | None,
+    ) -> Outcome:
+        if need.dockerfile and facts.analysis is None:
+            return Outcome.fail(task_error or f"{self.task.dockerfile} is missing")
+        if need.engine:
+            if engine_error is not None:
+                return Outcome(passed=False, checked=False, message=f"not checked: {engine_error}")
+            if task_error is not None:
+                return Outcome.fail(task_error)
+            if self.engine is None:
+                return Outcome(
+                    passed=False,
+                    checked=False,
+                    message="not checked: it needs the Docker Engine (static checks only)",
+                )
+            if need.main_image and (facts.build is None or not facts.build.ok):
+                why = facts.build.error if facts.build is not None else "it was not built"
+                return Outcome.fail(f"the image did not build: {why}")
+        return CHECKS[criterion.check].evaluate(criterion, facts)
+
+
+def _image_key(reference: str) -> tuple[str, str, str | None] | None:
+    """What makes two spellings one image: ``golang:1.20`` is ``docker.io/library/golang:1.20``."""
+    try:
+        ref = imageref.parse(reference)
+    except ValueError:
+        return None
+    return ref.name, ref.tag or ("" if ref.digest else "latest"), ref.digest
+
+
+def _spec_args(spec: BuildSpec) -> tuple[str, str, str | None]:
+    return spec.dockerfile, spec.context, spec.target
+
+
+def grade_submission(
+    loaded: LoadedRubric,
+    submission: Submission,
+    engine: Engine | None,
+    options: GradeOptions,
+) -> SubmissionResult:
+    """Grade every selected task of one submission; never raises for the submission's content."""
+    rubric = loaded.rubric
+    tasks: list[TaskResult] = []
+    engine_errors: list[str] = []
+    for task in selected_tasks(rubric, options.tasks):
+        result, engine_error = _TaskGrader(rubric, task, submission, engine, options).grade()
+        tasks.append(result)
+        if engine_error is not None:
+            engine_errors.append(f"{task.id}: {engine_error}")
+    return scoring.submission_result(
+        submission.student,
+        submission.repo,
+        tasks,
+        commit=submission.commit,
+        commit_time=submission.commit_time,
+        late=submission.late,
+        error="; ".join(engine_errors) or None,
+    )
+
+
+def results_for(loaded: LoadedRubric, submissions: list[SubmissionResult]) -> Results:
+    """Wrap submission rows into a results document for this rubric."""
+    return Results(
+        assignment=loaded.rubric.assignment,
+        title=loaded.rubric.title,
+        rubric_sha256=loaded.sha256,
+        grader_version=__version__,
+        graded_at=datetime.now(timezone.utc).replace(microsecond=0),
+        submissions=submissions,
+    )
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What `grader check` produced: one-submission results, and what --keep left behind."""
+
+    results: Results
+    kept: list[str] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every criterion that was checked passed, else 1."""
+        submission = self.results.submissions[0]
+        return 1 if scoring.failed_count(submission) else 0
+
+
+def check_repository(
+    path: Path,
+    loaded: LoadedRubric,
+    options: GradeOptions,
+    *,
+    student: str | None = None,
+    keep: bool = False,
+    docker_host: str | None = None,
+) -> CheckOutcome:
+    """Grade one working copy, as a student checking their own work (or an instructor, one)."""
+    if not path.is_dir():
+        raise InputError(f"{path}: not a directory")
+    selected_tasks(loaded.rubric, options.tasks)
+    revision = repos.revision(path)
+    submission = Submission(
+        student=student or path.resolve().name,
+        path=path,
+        repo=str(path.resolve()),
+        commit=revision.commit if revision else None,
+        commit_time=revision.time if revision else None,
+    )
+    if options.static_only:
+        row = grade_submission(loaded, submission, None, options)
+        return CheckOutcome(results=results_for(loaded, [row]))
+    with Engine(base_url=docker_host, keep=keep) as engine:
+        row = grade_submission(loaded, submission, engine, options)
+    return CheckOutcome(results=results_for(loaded, [row]), kept=engine.kept)

@@ -1,0 +1,131 @@
+"""What grading produced: the `results.json` contract (DESIGN.md), frozen and versioned.
+
+Everything here is data. Text that came out of a student's container (output, build logs) is
+kept as plain strings, capped, and escaped wherever it is shown; nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from grader.models.analysis import Analysis
+from grader.models.base import Frozen
+
+SCHEMA_VERSION: Literal[1] = 1
+
+
+class Evidence(Frozen):
+    """What a criterion found against what it expected, for feedback a student can act on."""
+
+    expected: str | None = None
+    actual: str | None = None
+    line: int | None = Field(default=None, description="Dockerfile line the finding is about.")
+    measured: float | None = Field(default=None, description="A measured number (bytes, factor).")
+    limit: float | None = Field(default=None, description="The threshold it was compared with.")
+    unit: str | None = Field(default=None, description="Unit of measured and limit, e.g. bytes.")
+
+
+class CriterionResult(Frozen):
+    """One rubric criterion, scored."""
+
+    id: str
+    check: str = Field(description="The check kind, e.g. multi_stage.")
+    title: str
+    passed: bool
+    checked: bool = Field(
+        default=True,
+        description="False when it could not be checked (no engine, or the build failed).",
+    )
+    score: float
+    max_score: float
+    message: str = Field(description="What was found against what was expected.")
+    hint: str | None = Field(default=None, description="What to change; set when not passed.")
+    hidden: bool = False
+    evidence: Evidence | None = None
+
+
+class BuildResult(Frozen):
+    """How building the task's Dockerfile went."""
+
+    ok: bool
+    seconds: float
+    timed_out: bool = False
+    error: str | None = Field(default=None, description="One line: why the build failed.")
+    log_tail: str = Field(description="The build log, head and tail kept when long.")
+    log_truncated: bool = False
+
+
+class Layer(Frozen):
+    """One layer of the final image: which instruction made it and how big it is."""
+
+    created_by: str
+    size_bytes: int
+
+
+class ImageResult(Frozen):
+    """The image the build produced, as the engine reports it."""
+
+    size_bytes: int
+    final_base: str | None = Field(description="Effective base of the final stage (static).")
+    layers: list[Layer] = Field(default_factory=list)
+
+
+class RunResult(Frozen):
+    """How running the final image went."""
+
+    exit_code: int | None = Field(description="Null when it never exited on its own.")
+    stdout: str
+    stdout_truncated: bool = False
+    stderr: str = ""
+    stderr_truncated: bool = False
+    timed_out: bool = False
+    oom_killed: bool = False
+    seconds: float
+    error: str | None = Field(default=None, description="Why the container could not run.")
+
+
+class TaskResult(Frozen):
+    """One task of one submission."""
+
+    id: str
+    title: str
+    score: float
+    max_score: float
+    criteria: list[CriterionResult]
+    analysis: Analysis | None = Field(
+        default=None, description="Static analysis of the task's Dockerfile (`grader inspect`)."
+    )
+    build: BuildResult | None = None
+    image: ImageResult | None = None
+    run: RunResult | None = None
+    error: str | None = Field(default=None, description="Why the task could not be graded.")
+
+
+class SubmissionResult(Frozen):
+    """One student's submission: a row of the class, also when grading it failed."""
+
+    student: str
+    repo: str
+    commit: str | None = None
+    commit_time: datetime | None = None
+    late: bool = False
+    status: Literal["graded", "error"]
+    error: str | None = None
+    score: float
+    max_score: float
+    tasks: list[TaskResult] = Field(default_factory=list)
+
+
+class Results(Frozen):
+    """A results.json: one assignment, one rubric, any number of submissions."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    assignment: str
+    title: str
+    rubric_sha256: str
+    grader_version: str
+    graded_at: datetime
+    submissions: list[SubmissionResult]

@@ -1,0 +1,160 @@
+"""An assignment rubric: tasks to build and run, the criteria that score them, sandbox limits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import ByteSize, Field, PositiveFloat, PositiveInt, field_validator
+
+from grader.models.base import Frozen
+from grader.models.criteria import Criterion, Identifier
+from grader.models.paths import RepoPath
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+
+
+class Limits(Frozen):
+    """The sandbox every build and run of student code gets; a task may override any field.
+
+    Defaults follow PrairieLearn's external graders (2 GiB, no swap, 1024 pids, network off at
+    run time) and Autolab's Tango (output capped at 1000 KiB, head and tail kept).
+    """
+
+    build_timeout: PositiveFloat = Field(default=600, description="Seconds a build may take.")
+    run_timeout: PositiveFloat = Field(default=30, description="Seconds a run may take.")
+    memory: ByteSize = Field(
+        default=ByteSize(2 * 1024**3), description="Memory cap for builds and runs; no swap."
+    )
+    pids: PositiveInt = Field(default=1024, description="Most processes a run may have at once.")
+    cpus: PositiveFloat = Field(default=1.0, description="CPUs a build step or run may use.")
+    output_limit: ByteSize = Field(
+        default=ByteSize(1000 * 1024),
+        description="Most output kept per stream (and of a build log); head and tail are kept.",
+    )
+    build_network: bool = Field(
+        default=True,
+        description="Builds reach the network (npm install, pip install need it); off for exams.",
+    )
+    run_network: bool = Field(default=False, description="Runs reach the network.")
+    read_only: bool = Field(
+        default=False, description="Run with a read-only root file system (/tmp stays writable)."
+    )
+    context_max_bytes: ByteSize = Field(
+        default=ByteSize(200 * 1024**2), description="Largest build context sent to the engine."
+    )
+    context_max_files: PositiveInt = Field(
+        default=20_000, description="Most files a build context may hold."
+    )
+
+    def merged(self, override: Limits | None) -> Limits:
+        """These limits with the fields an override sets explicitly taking precedence."""
+        if override is None:
+            return self
+        return self.model_copy(
+            update={name: getattr(override, name) for name in override.model_fields_set}
+        )
+
+
+class RunSpec(Frozen):
+    """How the final image is run for the output checks."""
+
+    command: list[str] | None = Field(
+        default=None, description="Arguments replacing the image's CMD; null keeps the CMD."
+    )
+    stdin: str | None = Field(default=None, description="Text written to the program's stdin.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+
+
+class Task(Frozen):
+    """One exercise of the assignment: a Dockerfile to build and what to check about it."""
+
+    id: Identifier
+    title: str = Field(description="Shown on reports, e.g. 'Go app, multi-stage'.")
+    dockerfile: RepoPath = Field(description="The Dockerfile, relative to the repository root.")
+    context: RepoPath | None = Field(
+        default=None, description="The build context; defaults to the Dockerfile's directory."
+    )
+    target: str | None = Field(default=None, description="Build only up to this stage.")
+    build_args: dict[str, str] = Field(
+        default_factory=dict, description="--build-arg values, added to the default ones."
+    )
+    run: RunSpec = Field(default_factory=RunSpec, description="How the final image is run.")
+    limits: Limits | None = Field(
+        default=None, description="Overrides of the rubric's default limits for this task."
+    )
+    criteria: list[Criterion] = Field(
+        min_length=1, description="What is scored; each picks a check kind with 'check'."
+    )
+
+    @property
+    def context_dir(self) -> str:
+        """The build context, relative to the repository root."""
+        return self.context or str(PurePosixPath(self.dockerfile).parent)
+
+    @property
+    def max_score(self) -> float:
+        """Points available in this task."""
+        return sum(c.points for c in self.criteria)
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_criterion_ids(cls, criteria: list[Criterion]) -> list[Criterion]:
+        dupes = [i for i, n in Counter(c.id for c in criteria).items() if n > 1]
+        if dupes:
+            raise ValueError(
+                f"criterion id {dupes[0]!r} is used twice; give each criterion its own 'id'"
+            )
+        return criteria
+
+
+class Defaults(Frozen):
+    """Settings every task starts from."""
+
+    limits: Limits = Field(default_factory=Limits, description="The sandbox of every task.")
+    build_args: dict[str, str] = Field(
+        default_factory=dict, description="--build-arg values for every build."
+    )
+    platform: str | None = Field(default=None, description="e.g. linux/amd64; null: the engine's.")
+    image_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Base images to substitute when building, e.g. a registry mirror "
+        "('golang:1.20': 'mirror.example.org/library/golang:1.20'); checks still judge "
+        "the name the student wrote.",
+    )
+
+
+class Rubric(Frozen):
+    """A whole assignment: what `grader check` and `grader grade` score."""
+
+    schema_version: Literal[1] = Field(default=1, description="Version of this file format.")
+    assignment: Slug = Field(description="Stable id of the assignment, e.g. lesson-2.4.")
+    title: str = Field(description="Shown on every report.")
+    description: str | None = Field(default=None, description="What the assignment is about.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Settings for every task.")
+    tasks: list[Task] = Field(min_length=1, description="The exercises, in report order.")
+
+    @property
+    def max_score(self) -> float:
+        """Points available in the whole assignment."""
+        return sum(t.max_score for t in self.tasks)
+
+    def task(self, task_id: str) -> Task:
+        """The task with this id; KeyError names the ones there are."""
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(f"no task {task_id!r} (tasks: {', '.join(t.id for t in self.tasks)})")
+
+    def limits_for(self, task: Task) -> Limits:
+        """The effective sandbox of a task."""
+        return self.defaults.limits.merged(task.limits)
+
+    @field_validator("tasks")
+    @classmethod
+    def _unique_task_ids(cls, tasks: list[Task]) -> list[Task]:
+        dupes = [i for i, n in Counter(t.id for t in tasks).items() if n > 1]
+        if dupes:
+            raise ValueError(f"task id {dupes[0]!r} is used twice")
+        return tasks

@@ -1,0 +1,58 @@
+"""Reading and writing results files: atomic writes, so a crash never leaves half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from grader.errors import InputError, ResultsError
+from grader.models.results import Results
+
+_MAX_RESULTS_BYTES = 1024 * 1024 * 1024
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def write_results(path: Path, results: Results) -> None:
+    """Save a results document as indented JSON."""
+    try:
+        write_text_atomic(path, results.model_dump_json(indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write results: {exc.strerror or exc}") from exc
+
+
+def read_results(path: Path) -> Results:
+    """Load a results document, refusing anything that is not one of ours."""
+    try:
+        if path.stat().st_size > _MAX_RESULTS_BYTES:
+            raise ResultsError(f"{path}: too large to be a results file")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        return Results.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise ResultsError(
+            f"{path}: not a grader results file ({where}: {first['msg']}; "
+            f"{exc.error_count()} problem{'s' if exc.error_count() != 1 else ''})"
+        ) from None

@@ -1,0 +1,105 @@
+"""Scoring arithmetic: points from outcomes, totals from points. Pure, and the only place it is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from grader.checks.base import ImageFacts, Outcome
+from grader.models.analysis import Analysis
+from grader.models.criteria import CriterionBase
+from grader.models.results import (
+    BuildResult,
+    CriterionResult,
+    ImageResult,
+    RunResult,
+    SubmissionResult,
+    TaskResult,
+)
+from grader.models.rubric import Task
+
+_DIGITS = 2  # scores are reported to the hundredth; sums are of the rounded parts
+
+
+def points(value: float) -> float:
+    """A score as reported: rounded once, here."""
+    return round(value + 0.0, _DIGITS)
+
+
+def criterion_result(criterion: CriterionBase, title: str, outcome: Outcome) -> CriterionResult:
+    """Points earned for one criterion: its points times the fraction its outcome earned."""
+    fraction = min(max(outcome.fraction, 0.0), 1.0)
+    return CriterionResult(
+        id=criterion.id,
+        check=getattr(criterion, "check", type(criterion).__name__),
+        title=criterion.title or title,
+        passed=outcome.passed,
+        checked=outcome.checked,
+        score=points(criterion.points * fraction),
+        max_score=points(criterion.points),
+        message=outcome.message,
+        hint=None if outcome.passed else criterion.hint,
+        hidden=criterion.hidden,
+        evidence=outcome.evidence,
+    )
+
+
+def image_result(image: ImageFacts, analysis: Analysis) -> ImageResult:
+    """The image section of a task result: measured size, statically known base."""
+    return ImageResult(
+        size_bytes=image.size_bytes, final_base=analysis.final_base, layers=image.layers
+    )
+
+
+def task_result(
+    task: Task,
+    criteria: list[CriterionResult],
+    *,
+    analysis: Analysis | None,
+    build: BuildResult | None,
+    image: ImageResult | None,
+    run: RunResult | None,
+    error: str | None,
+) -> TaskResult:
+    """A task's total is the sum of its criteria."""
+    return TaskResult(
+        id=task.id,
+        title=task.title,
+        score=points(sum(c.score for c in criteria)),
+        max_score=points(sum(c.max_score for c in criteria)),
+        criteria=criteria,
+        analysis=analysis,
+        build=build,
+        image=image,
+        run=run,
+        error=error,
+    )
+
+
+def submission_result(
+    student: str,
+    repo: str,
+    tasks: list[TaskResult],
+    *,
+    commit: str | None,
+    commit_time: datetime | None,
+    late: bool,
+    error: str | None,
+) -> SubmissionResult:
+    """A submission's total is the sum of its tasks; an engine failure makes it an error row."""
+    return SubmissionResult(
+        student=student,
+        repo=repo,
+        commit=commit,
+        commit_time=commit_time,
+        late=late,
+        status="error" if error else "graded",
+        error=error,
+        score=points(sum(t.score for t in tasks)),
+        max_score=points(sum(t.max_score for t in tasks)),
+        tasks=tasks,
+    )
+
+
+def failed_count(submission: SubmissionResult) -> int:
+    """Criteria graded and not passed (what makes `grader check` exit 1)."""
+    return sum(1 for t in submission.tasks for c in t.criteria if c.checked and not c.passed)

@@ -1,0 +1,223 @@
+"""The engine wrapper on a real Docker Engine: builds, runs, limits, timeouts and clean-up."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.engine import LABEL_RUN, BuildRequest, Engine
+from grader.errors import EngineUnavailable
+from grader.models.rubric import Limits, RunSpec
+
+FAST = Limits(build_timeout=120, run_timeout=20, memory=256 * 1024**2, pids=128)
+
+
+def context(tmp_path: Path, dockerfile: str, **files: str) -> BuildRequest:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return BuildRequest(context=tmp_path, dockerfile=tmp_path / "Dockerfile", name="t")
+
+
+def test_build_measure_and_run(tmp_path, busybox_image):
+    request = context(
+        tmp_path, f'FROM {busybox_image}\nRUN echo built > /built\nCMD ["cat", "/built"]\n'
+    )
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+        assert built.result.ok, built.result.log_tail
+        assert built.image is not None
+        assert "Step 2/5 : RUN echo built > /built" in built.result.log_tail  # +2: the labels
+        facts = engine.image_facts(built.image)
+        assert 1_000_000 < facts.size_bytes < 5_000_000
+        assert any("echo built" in layer.created_by for layer in facts.layers)
+        run = engine.run(built.image, RunSpec(), FAST)
+    assert run.stdout == "built\n"
+    assert run.exit_code == 0
+    assert not run.timed_out
+    assert not run.stdout_truncated
+
+
+def test_failing_build_names_the_step_and_leaves_no_container(tmp_path, busybox_image):
+    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo before\nRUN exit 3\n")
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+    assert not built.result.ok
+    assert built.image is None
+    assert built.result.error is not None
+    assert built.result.error.startswith("Step 3/")
+    assert "RUN exit 3" in built.result.error
+    assert "non-zero code: 3" in built.result.error
+
+
+def test_build_timeout_stops_the_build(tmp_path, busybox_image, docker_client):
+    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 600\n")
+    started = time.monotonic()
+    with Engine() as engine:
+        built = engine.build(request, FAST.model_copy(update={"build_timeout": 3}))
+    elapsed = time.monotonic() - started
+    assert built.result.timed_out
+    assert not built.result.ok
+    assert "the build was stopped at its time limit, 3 s" in (built.result.error or "")
+    assert elapsed < 30
+    time.sleep(1)  # the engine removes the cancelled step's container asynchronously
+    running = [c for c in docker_client.api.containers(all=True) if "sleep 600" in c["Command"]]
+    assert running == []
+
+
+def test_run_timeout_kills_the_container(tmp_path, busybox_image):
+    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "echo up; sleep 600"]\n')
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+        assert built.image
+        started = time.monotonic()
+        run = engine.run(built.image, RunSpec(), FAST.model_copy(update={"run_timeout": 2}))
+    assert run.timed_out
+    assert run.stdout == "up\n"
+    assert time.monotonic() - started < 20
+
+
+def test_endless_output_is_capped_head_and_tail(tmp_path, busybox_image):
+    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "echo FIRST; yes line"]\n')
+    limits = FAST.model_copy(update={"run_timeout": 3, "output_limit": 10_000})
+    with Engine() as engine:
+        built = engine.build(request, limits)
+        assert built.image
+        run = engine.run(built.image, RunSpec(), limits)
+    assert run.timed_out
+    assert run.stdout_truncated
+    assert run.stdout.startswith("FIRST\nline\n")
+    assert "bytes cut by grader" in run.stdout
+    assert len(run.stdout) < 10_200
+
+
+def test_memory_hog_is_killed(tmp_path, busybox_image):
+    # tail keeps a whole "line" in memory, and /dev/zero never ends one
+    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "tail /dev/zero"]\n')
+    limits = FAST.model_copy(update={"memory": 64 * 1024**2})
+    with Engine() as engine:
+        built = engine.build(request, limits)
+        assert built.image
+        run = engine.run(built.image, RunSpec(), limits)
+    assert run.oom_killed
+    assert run.exit_code == 137
+    assert not run.timed_out
+
+
+def test_fork_bomb_hits_the_pids_cap(tmp_path, busybox_image):
+    script = "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived"
+    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "{script}"]\n')
+    limits = FAST.model_copy(update={"pids": 50, "run_timeout": 8})
+    with Engine() as engine:
+        built = engine.build(request, limits)
+        assert built.image
+        started = time.monotonic()
+        engine.run(built.image, RunSpec(), limits)
+    assert time.monotonic() - started < 30
+
+
+def test_sandbox_no_network_no_capabilities_no_new_privileges(tmp_path, busybox_image):
+    command = "ls /sys/class/net; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"
+    request = context(tmp_path, f"FROM {busybox_image}\n")
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+        assert built.image
+        run = engine.run(built.image, RunSpec(command=["sh", "-c", command]), FAST)
+    lines = run.stdout.split()
+    assert lines[0] == "lo"
+    assert "eth0" not in lines
+    assert "CapEff:\t0000000000000000" in run.stdout
+    assert "NoNewPrivs:\t1" in run.stdout
+
+
+def test_stdin_reaches_the_program(tmp_path, busybox_image):
+    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "tr a-z A-Z"]\n')
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+        assert built.image
+        run = engine.run(built.image, RunSpec(stdin="hello\n"), FAST)
+    assert run.stdout == "HELLO\n"
+    assert run.exit_code == 0
+
+
+def test_a_program_that_cannot_start_is_a_result(tmp_path):
+    (tmp_path / "f").write_text("x")
+    request = context(tmp_path, 'FROM scratch\nCOPY f /f\nCMD ["/missing"]\n')
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+        assert built.image
+        run = engine.run(built.image, RunSpec(), FAST)
+        present = engine.paths_exist(built.image, ["/f", "/missing", "/usr"])
+    assert run.exit_code is None
+    assert run.error is not None
+    assert "could not start" in run.error
+    assert present == {"/f": True, "/missing": False, "/usr": False}
+
+
+def test_symlink_to_a_host_file_never_enters_the_image(tmp_path, busybox_image):
+    secret = tmp_path / "host-secret"
+    secret.write_text("TOP SECRET ON THE HOST\n")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "link").symlink_to(secret)
+    request = context(
+        ctx, f'FROM {busybox_image}\nCOPY link /copied\nCMD ["sh", "-c", "cat /copied; true"]\n'
+    )
+    with Engine() as engine:
+        built = engine.build(request, FAST)
+        if built.image is not None:
+            run = engine.run(built.image, RunSpec(), FAST)
+            assert "TOP SECRET" not in run.stdout
+    assert "TOP SECRET" not in built.result.log_tail
+
+
+def test_everything_is_removed_when_the_block_fails(tmp_path, busybox_image, docker_client):
+    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sleep", "600"]\n')
+    engine = Engine()
+
+    def fail_with_a_run_going() -> None:
+        with engine:
+            built = engine.build(request, FAST)
+            assert built.image
+            # a run still going when the block fails: started from another thread
+            threading.Thread(
+                target=engine.run, args=(built.image, RunSpec(), FAST), daemon=True
+            ).start()
+            deadline = time.monotonic() + 10
+            while not docker_client.api.containers(filters=selector):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            raise RuntimeError("boom")
+
+    selector = {"label": f"{LABEL_RUN}={engine.run_id}"}
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_with_a_run_going()
+    assert docker_client.api.containers(all=True, filters=selector) == []
+    assert docker_client.api.images(all=True, filters=selector) == []
+
+
+@pytest.mark.keeps_objects
+def test_keep_leaves_the_images_for_debugging(tmp_path, busybox_image, docker_client):
+    request = context(tmp_path, f"FROM {busybox_image}\nRUN true\n")
+    with Engine(keep=True) as engine:
+        built = engine.build(request, FAST)
+    try:
+        assert built.image in engine.kept
+        assert docker_client.images.get(built.image)
+    finally:
+        docker_client.api.remove_image(built.image, force=True)
+
+
+def test_no_engine_is_one_clear_error():
+    with (
+        pytest.raises(EngineUnavailable) as info,
+        Engine(base_url="unix:///nonexistent/docker.sock"),
+    ):
+        pass
+    message = str(info.value)
+    assert "no Docker Engine answers at unix:///nonexistent/docker.sock" in message
+    assert "\n" not in message

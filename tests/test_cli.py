@@ -1,0 +1,143 @@
+"""The command line without an engine: exit statuses, one-line errors, static checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from grader import __version__
+from tests.conftest import EXAMPLES
+
+
+def grader(
+    *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_version():
+    done = grader("--version")
+    assert done.returncode == 0
+    assert __version__ in done.stdout
+
+
+def test_usage_errors_are_one_line():
+    line = one_line_error(grader("check", "--task"))
+    assert line == "grader check: Option '--task' requires an argument. (see grader check --help)"
+    assert one_line_error(grader("frobnicate")).startswith("grader: No such command 'frobnicate'")
+    assert "is not KEY=VALUE" in one_line_error(grader("check", "--image-map", "golang"))
+
+
+def test_missing_directory_and_unknown_task():
+    assert one_line_error(grader("check", "/nonexistent/repo")) == (
+        "grader: /nonexistent/repo: not a directory"
+    )
+    line = one_line_error(grader("check", EXAMPLES / "model", "--task", "task9", "--static-only"))
+    assert line == (
+        "grader: --task task9: no such task in lesson-2.4 "
+        "(tasks: task1, task2, task3, task4, task5)"
+    )
+
+
+def test_an_invalid_rubric_is_refused_before_any_build(tmp_path):
+    rubric = tmp_path / "bad.yaml"
+    rubric.write_text("assignment: demo\ntitle: Demo\ntasks:\n  - id: t1\n    title: x\n")
+    done = grader(
+        "check",
+        EXAMPLES / "model",
+        "--rubric",
+        rubric,
+        env={"DOCKER_HOST": "unix:///nonexistent.sock"},
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"grader: {rubric}: invalid rubric (2 problems)",
+        f"{rubric}: line 4, task 't1': missing field 'dockerfile'",
+        f"{rubric}: line 4, task 't1': missing field 'criteria'",
+    ]
+
+
+def test_no_engine_is_one_line_and_exit_2():
+    done = grader(
+        "check",
+        EXAMPLES / "model",
+        "--task",
+        "task1",
+        env={"DOCKER_HOST": "unix:///nonexistent.sock"},
+    )
+    line = one_line_error(done)
+    assert line.startswith("grader: no Docker Engine answers at the address in DOCKER_HOST")
+    assert done.stdout == ""
+
+
+def test_static_only_needs_no_engine(tmp_path):
+    out = tmp_path / "r.json"
+    env = {"DOCKER_HOST": "unix:///nonexistent.sock"}
+    done = grader("check", EXAMPLES / "model", "--static-only", "--json", out, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    task1 = results["submissions"][0]["tasks"][0]
+    checked = {c["id"]: c["checked"] for c in task1["criteria"]}
+    assert checked == {
+        "multi-stage": True,
+        "final-base": True,
+        "image-size": False,
+        "no-toolchain": False,
+        "output": False,
+        "dockerfile-lint": True,
+    }
+    done = grader("check", EXAMPLES / "single-stage", "--static-only", env=env)
+    assert done.returncode == 1
+    assert "a multi-stage build needs at least 2" in done.stdout
+
+
+def test_schema_commands_print_json_and_markdown():
+    rubric = json.loads(grader("schema", "rubric").stdout)
+    assert rubric["title"] == "grader rubric"
+    results = json.loads(grader("schema", "results").stdout)
+    assert "submissions" in results["properties"]
+    assert grader("schema", "rubric", "--markdown").stdout.startswith("# Rubric reference")
+    assert one_line_error(grader("schema", "results", "--markdown")) == (
+        "grader: --markdown: only the rubric has a Markdown reference"
+    )
+
+
+def test_inspect_summary_and_json():
+    done = grader("inspect", EXAMPLES / "model" / "task1" / "Dockerfile", "--json")
+    assert done.returncode == 0, done.stderr
+    analysis = json.loads(done.stdout)
+    assert analysis["multi_stage"] is True
+    assert analysis["final_base"] == "scratch"
+    text = grader("inspect", EXAMPLES / "model" / "task1" / "Dockerfile")
+    assert text.returncode == 0
+    assert "scratch" in text.stdout
+
+
+def test_inspect_refused_file_exits_2(tmp_path):
+    empty = tmp_path / "Dockerfile"
+    empty.write_text("# nothing here\n")
+    done = grader("inspect", empty, "--json")
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["error"]
+    assert len(done.stderr.strip().splitlines()) == 1
+    missing = grader("inspect", tmp_path / "nope")
+    assert one_line_error(missing).startswith("grader: ")
