@@ -6,13 +6,12 @@ MAP     = $$($(BIN)/python -m tests.baseimages --print-map)
 
 .PHONY: example test lint engine images
 
-# Grade the bundled example repositories with the lesson rubric, on local stand-in base images.
+# Grade the bundled example class (a model answer and a single-stage one) with the lesson 2.4
+# rubric, on local stand-in base images; then open reports/example/index.html.
 example: $(BIN)/grader engine images
-	$(BIN)/grader check examples/lesson-2.4/model --rubric lesson-2.4 $(MAP) \
-	  --json reports/example/model.json --html reports/example/model.html
-	-$(BIN)/grader check examples/lesson-2.4/single-stage --rubric lesson-2.4 $(MAP) \
-	  --json reports/example/single-stage.json --html reports/example/single-stage.html
-	@echo "Reports: reports/example/model.html and reports/example/single-stage.html"
+	$(BIN)/grader grade --rubric lesson-2.4 --roster examples/lesson-2.4/roster.csv \
+	  --out reports/example --submissions submissions $(MAP)
+	@echo "Open reports/example/index.html (class) and reports/example/students/*.html"
 
 # The whole test suite, real-engine tests included (they fail, not skip, without an engine).
 test: $(BIN)/grader engine

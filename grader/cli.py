@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -123,6 +124,118 @@ def check(
         click.echo(f"grader: {submission.error}", err=True)
         return 2
     return outcome.exit_status
+
+
+def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 time such as 2026-12-01T23:59+01:00", ctx, param
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()  # no zone given: this machine's
+
+
+@cli.command()
+@click.option("--rubric", "rubric_name", required=True, help="A bundled rubric or a file.")
+@click.option("--roster", type=click.Path(path_type=Path), required=True, help="The class CSV.")
+@click.option("--deadline", callback=_deadline, help="ISO-8601; no zone means this machine's.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Parallel jobs (default: cores/memory).")
+@click.option("--out", type=click.Path(path_type=Path), help="Default: reports/<assignment>.")
+@click.option("--only", multiple=True, help="Regrade only this student (repeatable); merged in.")
+@click.option("--force", is_flag=True, help="Regrade even unchanged submissions.")
+@click.option("--task", "tasks", multiple=True, help="Grade only this task (repeatable).")
+@click.option(
+    "--repo-template",
+    help="Repository address from roster columns, e.g. https://host/org/lesson-{github_username}.",
+)
+@click.option(
+    "--image-map",
+    "image_map",
+    multiple=True,
+    callback=_pairs,
+    metavar="SRC=DST",
+    help="Build with image DST wherever a Dockerfile names SRC.",
+)
+@click.option(
+    "--submissions",
+    "submissions_dir",
+    type=click.Path(path_type=Path),
+    default=Path("submissions"),
+    show_default=True,
+    help="Where repositories are cloned.",
+)
+@click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
+def grade(
+    rubric_name: str,
+    roster: Path,
+    deadline: datetime | None,
+    jobs: int | None,
+    out: Path | None,
+    only: tuple[str, ...],
+    force: bool,
+    tasks: tuple[str, ...],
+    repo_template: str | None,
+    image_map: dict[str, str],
+    submissions_dir: Path,
+    keep: bool,
+) -> int:
+    """Grade a whole class from a roster: clone, build, run, score, report."""
+    from grader.batch import BatchOptions, grade_class
+    from grader.grading import GradeOptions
+    from grader.report import write_class_pages
+    from grader.report.progress import BatchDisplay
+    from grader.roster import read_roster
+    from grader.rubrics import load
+
+    loaded = load(rubric_name)
+    students = read_roster(roster, repo_template=repo_template)
+    out = out or Path("reports") / loaded.rubric.assignment
+    options = BatchOptions(
+        out=out,
+        submissions=submissions_dir,
+        grading=GradeOptions(tasks=tasks, image_map=image_map),
+        deadline=deadline,
+        jobs=jobs or 0,
+        only=only,
+        force=force,
+        keep=keep,
+    )
+    console = Console(stderr=True, highlight=False)
+    with BatchDisplay(console) as display:
+        results = grade_class(loaded, students, options, display)
+    write_class_pages(results, out)
+    display.summary()
+    console.print(f"results: {out / 'results.json'}  dashboard: {out / 'index.html'}")
+    return 1 if any(s.status == "error" for s in results.submissions) else 0
+
+
+@cli.command()
+@click.argument("results_path", metavar="RESULTS.json", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Default: the results' folder.")
+def report(results_path: Path, out: Path | None) -> int:
+    """Render the class page and the student pages again from a results file."""
+    from grader.report import write_class_pages
+    from grader.results import read_results
+
+    results = read_results(results_path)
+    written = write_class_pages(results, out or results_path.parent)
+    click.echo(f"wrote {len(written)} pages to {out or results_path.parent}")
+    return 0
+
+
+@cli.command()
+@click.option("--all", "everything", is_flag=True, help="Also what running graders made.")
+def clean(everything: bool) -> int:
+    """Remove containers and images that earlier, interrupted grading runs left behind."""
+    from grader.engine import clean as clean_engine
+
+    containers, images = clean_engine(everything=everything)
+    click.echo(f"removed {containers} containers and {images} images")
+    return 0
 
 
 @cli.command()

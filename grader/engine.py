@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import secrets
 import socket
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 LABEL_MANAGED = "grader.managed"
 LABEL_RUN = "grader.run"
+LABEL_OWNER = "grader.owner"  # host:pid of the grading process, so `grader clean` spares live runs
 _API_TIMEOUT = 120  # seconds for an ordinary API call; builds and runs have their own limits
 _GRACE = 10  # seconds the engine gets to report on a container after it was killed
 
@@ -215,6 +217,9 @@ class _BuildLog:
                     self.created.append(match.group(1))
 
 
+_OUR_LABEL = re.compile(
+    rf"LABEL ({re.escape(LABEL_MANAGED)}|{re.escape(LABEL_RUN)}|{re.escape(LABEL_OWNER)})="
+)
 _TAG_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -238,11 +243,13 @@ def _shutdown(response: requests.Response) -> None:
 class Engine:
     """A grading run's connection to the Docker Engine; use it as a context manager."""
 
-    def __init__(self, *, base_url: str | None = None, keep: bool = False) -> None:
+    def __init__(self, *, base_url: str | None = None, keep: bool = False, pool: int = 1) -> None:
         self.run_id = secrets.token_hex(6)
         self.keep = keep
         self.kept: list[str] = []
         self._base_url = base_url
+        # A job holds up to three connections at once (a build or an attached run, plus calls).
+        self._pool_size = max(10, 4 * pool)
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._counter = 0
@@ -256,9 +263,11 @@ class Engine:
     def __enter__(self) -> Engine:
         try:
             if self._base_url:
-                self._client = docker.DockerClient(base_url=self._base_url, timeout=_API_TIMEOUT)
+                self._client = docker.DockerClient(
+                    base_url=self._base_url, timeout=_API_TIMEOUT, max_pool_size=self._pool_size
+                )
             else:
-                self._client = docker.from_env(timeout=_API_TIMEOUT)
+                self._client = docker.from_env(timeout=_API_TIMEOUT, max_pool_size=self._pool_size)
             self._client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             self.close()
@@ -289,7 +298,11 @@ class Engine:
     @property
     def labels(self) -> dict[str, str]:
         """The labels every object of this run carries."""
-        return {LABEL_MANAGED: "true", LABEL_RUN: self.run_id}
+        return {
+            LABEL_MANAGED: "true",
+            LABEL_RUN: self.run_id,
+            LABEL_OWNER: f"{socket.gethostname()}:{os.getpid()}",
+        }
 
     def _unique(self, hint: str) -> str:
         with self._lock:
@@ -476,11 +489,11 @@ class Engine:
             attrs = self._api.inspect_image(image)
             history = self._api.history(image)
         layers = [
-            Layer(
-                created_by=" ".join(str(h.get("CreatedBy") or h.get("Comment") or "").split()),
-                size_bytes=int(h.get("Size") or 0),
-            )
+            Layer(created_by=made_by, size_bytes=int(h.get("Size") or 0))
             for h in reversed(history)
+            if not _OUR_LABEL.search(
+                made_by := " ".join(str(h.get("CreatedBy") or h.get("Comment") or "").split())
+            )
         ]
         return ImageFacts(size_bytes=int(attrs["Size"]), layers=layers)
 
@@ -642,3 +655,39 @@ def _error_message(response: requests.Response) -> str:
         message = None
     text = message or response.text or f"HTTP {response.status_code}"
     return " ".join(str(text).split())
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process that made an object is still running on this host."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean(*, base_url: str | None = None, everything: bool = False) -> tuple[int, int]:
+    """Remove what earlier grading runs left on the engine (a killed run cannot clean up).
+
+    Only objects labelled ``grader.managed`` are touched, and of those only the ones whose
+    grading process is gone, unless ``everything``. Returns (containers, images) removed.
+    """
+    selector = {"label": f"{LABEL_MANAGED}=true"}
+    removed_containers = removed_images = 0
+    with Engine(base_url=base_url) as engine, _boundary():
+        api = engine._api
+        for container in api.containers(all=True, filters=selector):
+            if everything or not _owner_alive((container.get("Labels") or {}).get(LABEL_OWNER)):
+                engine._remove_container(container["Id"])
+                removed_containers += 1
+        for image in api.images(all=True, filters=selector):
+            if everything or not _owner_alive((image.get("Labels") or {}).get(LABEL_OWNER)):
+                with contextlib.suppress(docker.errors.NotFound):
+                    api.remove_image(image["Id"], force=True)
+                    removed_images += 1
+    return removed_containers, removed_images

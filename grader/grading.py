@@ -8,7 +8,8 @@ marks the submission ``error`` and keeps what could be scored without the engine
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,9 +21,12 @@ from grader.dockerfile import analyze_file, rewrite_images
 from grader.engine import BuildRequest, Engine
 from grader.errors import EngineError, EnvironmentProblem, InputError
 from grader.models.criteria import Criterion
-from grader.models.results import Results, SubmissionResult, TaskResult
+from grader.models.results import Results, SubmissionInfo, SubmissionResult, TaskResult
 from grader.models.rubric import Rubric, Task
 from grader.rubrics import LoadedRubric
+
+
+_EXCERPT_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,10 @@ class GradeOptions:
 
 @dataclass(frozen=True)
 class Submission:
-    """Who and what is graded: a directory holding the student's files, and its provenance."""
+    """Who and what is graded, and the directory that holds the student's files."""
 
-    student: str
+    info: SubmissionInfo
     path: Path
-    repo: str
-    commit: str | None = None
-    commit_time: datetime | None = None
-    late: bool = False
 
 
 def selected_tasks(rubric: Rubric, wanted: Sequence[str]) -> list[Task]:
@@ -102,7 +102,7 @@ class _TaskGrader:
         return BuildRequest(
             context=_inside(self.submission.path, context),
             dockerfile=path,
-            name=f"{self.submission.student}-{self.task.id}",
+            name=f"{self.submission.info.student}-{self.task.id}",
             dockerfile_text=text,
             target=target,
             build_args=self.build_args,
@@ -124,6 +124,7 @@ class _TaskGrader:
         for need in needs:
             wanted = wanted | need
         facts = Facts(repo=self.submission.path, task=task)
+        text: str | None = None
         task_error: str | None = None
         engine_error: str | None = None
         try:
@@ -134,6 +135,7 @@ class _TaskGrader:
                 path, display=task.dockerfile, target=task.target, build_args=self.build_args
             )
             facts = Facts(repo=facts.repo, task=task, analysis=analysis)
+            text = _excerpt(path)
             if self.engine is not None and wanted.engine:
                 facts = self._gather(facts, wanted)
         except InputError as exc:
@@ -155,6 +157,7 @@ class _TaskGrader:
             task,
             results,
             analysis=facts.analysis,
+            dockerfile_text=text,
             build=facts.build,
             image=image,
             run=facts.run,
@@ -234,6 +237,12 @@ class _TaskGrader:
         return CHECKS[criterion.check].evaluate(criterion, facts)
 
 
+def _excerpt(path: Path) -> str:
+    """The Dockerfile's text for the feedback: the first 64 KiB, undecodable bytes replaced."""
+    with path.open("rb") as handle:
+        return handle.read(_EXCERPT_BYTES).decode("utf-8", errors="replace")
+
+
 def _image_key(reference: str) -> tuple[str, str, str | None] | None:
     """What makes two spellings one image: ``golang:1.20`` is ``docker.io/library/golang:1.20``."""
     try:
@@ -252,35 +261,59 @@ def grade_submission(
     submission: Submission,
     engine: Engine | None,
     options: GradeOptions,
+    on_task: Callable[[str], None] | None = None,
 ) -> SubmissionResult:
-    """Grade every selected task of one submission; never raises for the submission's content."""
+    """Grade every selected task of one submission; never raises for the submission's content.
+
+    ``on_task`` hears the id of each task as its grading starts (progress displays).
+    """
+    started = time.monotonic()
     rubric = loaded.rubric
     tasks: list[TaskResult] = []
     engine_errors: list[str] = []
     for task in selected_tasks(rubric, options.tasks):
+        if on_task is not None:
+            on_task(task.id)
         result, engine_error = _TaskGrader(rubric, task, submission, engine, options).grade()
         tasks.append(result)
         if engine_error is not None:
             engine_errors.append(f"{task.id}: {engine_error}")
     return scoring.submission_result(
-        submission.student,
-        submission.repo,
+        submission.info,
         tasks,
-        commit=submission.commit,
-        commit_time=submission.commit_time,
-        late=submission.late,
         error="; ".join(engine_errors) or None,
+        policy=rubric.late_policy,
+        graded_at=now(),
+        seconds=time.monotonic() - started,
     )
 
 
-def results_for(loaded: LoadedRubric, submissions: list[SubmissionResult]) -> Results:
+def error_row(
+    loaded: LoadedRubric, info: SubmissionInfo, options: GradeOptions, error: str
+) -> SubmissionResult:
+    """The row of a submission that could not be graded at all (a clone failed, say)."""
+    tasks = selected_tasks(loaded.rubric, options.tasks)
+    return scoring.submission_result(info, [], error=error, graded_at=now()).model_copy(
+        update={"max_score": scoring.points(sum(t.max_score for t in tasks))}
+    )
+
+
+def now() -> datetime:
+    """The time as results record it: UTC, whole seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def results_for(
+    loaded: LoadedRubric, submissions: list[SubmissionResult], deadline: datetime | None = None
+) -> Results:
     """Wrap submission rows into a results document for this rubric."""
     return Results(
         assignment=loaded.rubric.assignment,
         title=loaded.rubric.title,
         rubric_sha256=loaded.sha256,
         grader_version=__version__,
-        graded_at=datetime.now(timezone.utc).replace(microsecond=0),
+        graded_at=now(),
+        deadline=deadline,
         submissions=submissions,
     )
 
@@ -313,13 +346,13 @@ def check_repository(
         raise InputError(f"{path}: not a directory")
     selected_tasks(loaded.rubric, options.tasks)
     revision = repos.revision(path)
-    submission = Submission(
+    info = SubmissionInfo(
         student=student or path.resolve().name,
-        path=path,
         repo=str(path.resolve()),
         commit=revision.commit if revision else None,
         commit_time=revision.time if revision else None,
     )
+    submission = Submission(info=info, path=path)
     if options.static_only:
         row = grade_submission(loaded, submission, None, options)
         return CheckOutcome(results=results_for(loaded, [row]))

@@ -12,10 +12,11 @@ from grader.models.results import (
     CriterionResult,
     ImageResult,
     RunResult,
+    SubmissionInfo,
     SubmissionResult,
     TaskResult,
 )
-from grader.models.rubric import Task
+from grader.models.rubric import LatePolicy, Task
 
 _DIGITS = 2  # scores are reported to the hundredth; sums are of the rounded parts
 
@@ -55,6 +56,7 @@ def task_result(
     criteria: list[CriterionResult],
     *,
     analysis: Analysis | None,
+    dockerfile_text: str | None = None,
     build: BuildResult | None,
     image: ImageResult | None,
     run: RunResult | None,
@@ -68,6 +70,7 @@ def task_result(
         max_score=points(sum(c.max_score for c in criteria)),
         criteria=criteria,
         analysis=analysis,
+        dockerfile_text=dockerfile_text,
         build=build,
         image=image,
         run=run,
@@ -76,26 +79,33 @@ def task_result(
 
 
 def submission_result(
-    student: str,
-    repo: str,
+    info: SubmissionInfo,
     tasks: list[TaskResult],
     *,
-    commit: str | None,
-    commit_time: datetime | None,
-    late: bool,
     error: str | None,
+    policy: LatePolicy | None = None,
+    graded_at: datetime | None = None,
+    seconds: float | None = None,
 ) -> SubmissionResult:
-    """A submission's total is the sum of its tasks; an engine failure makes it an error row."""
+    """A submission's total: the sum of its tasks, less any late penalty.
+
+    An engine failure makes it an error row, which keeps what could be scored without the engine.
+    """
+    raw = points(sum(t.score for t in tasks))
+    maximum = points(sum(t.max_score for t in tasks))
+    penalty = 0.0
+    if policy is not None and info.late_days > 0:
+        fraction = min(policy.penalty_per_day * info.late_days, policy.max_penalty)
+        penalty = points(min(raw, maximum * fraction))
     return SubmissionResult(
-        student=student,
-        repo=repo,
-        commit=commit,
-        commit_time=commit_time,
-        late=late,
+        **info.model_dump(),
+        penalty=penalty,
         status="error" if error else "graded",
         error=error,
-        score=points(sum(t.score for t in tasks)),
-        max_score=points(sum(t.max_score for t in tasks)),
+        score=points(raw - penalty),
+        max_score=maximum,
+        graded_at=graded_at,
+        seconds=None if seconds is None else round(seconds, 3),
         tasks=tasks,
     )
 

@@ -46,3 +46,12 @@ def test_the_repository_links_point_at_the_package_files():
     first = (ROOT / "rubrics" / "lesson-2.4.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=rubric.schema.json"
     assert load("lesson-2.4").rubric.assignment == "lesson-2.4"
+
+
+def test_the_class_fixture_is_a_current_results_file():
+    from grader.results import read_results
+
+    results = read_results(ROOT / "tests" / "data" / "lesson-2.4-class.json")
+    statuses = {row.student: (row.status, row.late) for row in results.submissions}
+    assert statuses["erin"] == ("error", False)
+    assert statuses["dave"] == ("graded", True)

@@ -98,24 +98,44 @@ class TaskResult(Frozen):
     analysis: Analysis | None = Field(
         default=None, description="Static analysis of the task's Dockerfile (`grader inspect`)."
     )
+    dockerfile_text: str | None = Field(
+        default=None,
+        description="The Dockerfile as graded (first 64 KiB), for excerpts in the feedback.",
+    )
     build: BuildResult | None = None
     image: ImageResult | None = None
     run: RunResult | None = None
     error: str | None = Field(default=None, description="Why the task could not be graded.")
 
 
-class SubmissionResult(Frozen):
+class SubmissionInfo(Frozen):
+    """Who was graded and what: the roster's fields and the commit."""
+
+    student: str = Field(description="The roster's student id.")
+    name: str | None = None
+    email: str | None = None
+    sis_id: str | None = None
+    lms_id: str | None = Field(default=None, description="The LMS user id, for grade exports.")
+    section: str | None = None
+    repo: str
+    commit: str | None = Field(default=None, description="The commit graded.")
+    commit_time: datetime | None = None
+    late: bool = Field(
+        default=False, description="Commits newer than the deadline exist (or were graded)."
+    )
+    late_days: int = Field(default=0, description="Started days late, under a penalty policy.")
+
+
+class SubmissionResult(SubmissionInfo):
     """One student's submission: a row of the class, also when grading it failed."""
 
-    student: str
-    repo: str
-    commit: str | None = None
-    commit_time: datetime | None = None
-    late: bool = False
+    penalty: float = Field(default=0, description="Points deducted for lateness.")
     status: Literal["graded", "error"]
     error: str | None = None
-    score: float
+    score: float = Field(description="Points after any late penalty.")
     max_score: float
+    graded_at: datetime | None = Field(default=None, description="When this row was graded.")
+    seconds: float | None = Field(default=None, description="How long grading it took.")
     tasks: list[TaskResult] = Field(default_factory=list)
 
 
@@ -128,4 +148,5 @@ class Results(Frozen):
     rubric_sha256: str
     grader_version: str
     graded_at: datetime
+    deadline: datetime | None = None
     submissions: list[SubmissionResult]

@@ -125,6 +125,27 @@ class Defaults(Frozen):
     )
 
 
+class LatePolicy(Frozen):
+    """What happens to work pushed after the deadline (`grader grade --deadline`)."""
+
+    grade: Literal["last_before_deadline", "newest"] = Field(
+        default="last_before_deadline",
+        description="Grade the newest commit at or before the deadline (later ones only make "
+        "the row 'late'), or the newest commit with a penalty.",
+    )
+    penalty_per_day: float = Field(
+        default=0,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="With grade: newest, the fraction of the maximum score deducted per "
+        "started day late.",
+    )
+    max_penalty: float = Field(
+        default=1, ge=0, le=1, allow_inf_nan=False, description="Cap on the deducted fraction."
+    )
+
+
 class Rubric(Frozen):
     """A whole assignment: what `grader check` and `grader grade` score."""
 
@@ -134,6 +155,9 @@ class Rubric(Frozen):
     description: str | None = Field(default=None, description="What the assignment is about.")
     defaults: Defaults = Field(default_factory=Defaults, description="Settings for every task.")
     tasks: list[Task] = Field(min_length=1, description="The exercises, in report order.")
+    late_policy: LatePolicy = Field(
+        default_factory=LatePolicy, description="How work after the deadline is graded."
+    )
 
     @property
     def max_score(self) -> float:

@@ -4,6 +4,6 @@ Templates hold markup only; every number and label they show is computed in ``vi
 Autoescaping is on for every template: output, logs and file names come from students.
 """
 
-from grader.report.html import render_student_page
+from grader.report.html import render_class_page, render_student_page, write_class_pages
 
-__all__ = ["render_student_page"]
+__all__ = ["render_class_page", "render_student_page", "write_class_pages"]

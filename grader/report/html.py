@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jinja2
 
 from grader.models.results import Results, SubmissionResult
-from grader.report.views import student_page
+from grader.report.views import class_page, student_href, student_page
+from grader.results import write_text_atomic
 
 
 def _environment() -> jinja2.Environment:
@@ -24,3 +27,19 @@ def render_student_page(
     """One student's feedback page."""
     template = _environment().get_template("student.html.j2")
     return template.render(page=student_page(results, submission, instructor=instructor))
+
+
+def render_class_page(results: Results) -> str:
+    """The instructor's class page."""
+    return _environment().get_template("index.html.j2").render(page=class_page(results))
+
+
+def write_class_pages(results: Results, out: Path) -> list[Path]:
+    """``out/index.html`` and ``out/students/<student>.html`` (the students' copies)."""
+    written = [out / "index.html"]
+    write_text_atomic(written[0], render_class_page(results))
+    for submission in results.submissions:
+        path = out / student_href(submission.student)
+        write_text_atomic(path, render_student_page(results, submission, instructor=False))
+        written.append(path)
+    return written

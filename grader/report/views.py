@@ -151,3 +151,70 @@ def student_page(
         hidden_count=0 if instructor else hidden,
         tasks=tasks,
     )
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One student in the class table."""
+
+    student: str
+    name: str
+    href: str
+    points: str
+    percent: int
+    late: bool
+    error: str | None
+    commit: str
+
+
+@dataclass(frozen=True)
+class ClassPage:
+    """The instructor's class page."""
+
+    title: str
+    assignment: str
+    graded_at: str
+    deadline: str | None
+    rubric_sha256: str
+    grader_version: str
+    count: int
+    mean: str
+    late_count: int
+    rows: list[ClassRow]
+    errors: list[ClassRow]
+
+
+def student_href(student: str) -> str:
+    """Where a student's page is, relative to the class page."""
+    return f"students/{student}.html"
+
+
+def class_page(results: Results) -> ClassPage:
+    """The view of a whole class."""
+    rows = [
+        ClassRow(
+            student=s.student,
+            name=s.name or "",
+            href=student_href(s.student),
+            points=f"{format_points(s.score)} / {format_points(s.max_score)}",
+            percent=_percent(s.score, s.max_score),
+            late=s.late,
+            error=s.error if s.status == "error" else None,
+            commit=(s.commit or "")[:12],
+        )
+        for s in results.submissions
+    ]
+    scores = [s.score for s in results.submissions]
+    return ClassPage(
+        title=results.title,
+        assignment=results.assignment,
+        graded_at=results.graded_at.isoformat(),
+        deadline=results.deadline.isoformat() if results.deadline else None,
+        rubric_sha256=results.rubric_sha256[:12],
+        grader_version=results.grader_version,
+        count=len(rows),
+        mean=format_points(sum(scores) / len(scores)) if scores else "-",
+        late_count=sum(1 for r in rows if r.late),
+        rows=rows,
+        errors=[r for r in rows if r.error],
+    )

@@ -35,6 +35,7 @@ def test_build_measure_and_run(tmp_path, busybox_image):
         facts = engine.image_facts(built.image)
         assert 1_000_000 < facts.size_bytes < 5_000_000
         assert any("echo built" in layer.created_by for layer in facts.layers)
+        assert not any("grader." in layer.created_by for layer in facts.layers)
         run = engine.run(built.image, RunSpec(), FAST)
     assert run.stdout == "built\n"
     assert run.exit_code == 0

@@ -1,0 +1,252 @@
+"""Grading a whole class: roster in, one row per student out, whatever happens to any of them.
+
+Each student is a job: clone or fetch the repository, pick the commit the deadline allows, then
+grade it on the shared engine. Jobs run in parallel on one ``Engine`` (its build cache shared).
+A job that fails becomes an error row with the reason; the batch goes on. Results are written
+after every finished row (atomically), so an interrupted batch keeps what it finished, and a
+rerun skips rows whose commit, rubric and grader version are unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from grader import __version__, repos
+from grader.engine import Engine
+from grader.errors import GraderError, InputError, ResultsError
+from grader.grading import (
+    GradeOptions,
+    Submission,
+    error_row,
+    grade_submission,
+    results_for,
+    selected_tasks,
+)
+from grader.models.results import Results, SubmissionInfo, SubmissionResult
+from grader.results import read_results, write_results, write_text_atomic
+from grader.roster import Student
+from grader.rubrics import LoadedRubric
+
+_GIT_TIMEOUT = 600.0
+
+
+class Observer(Protocol):
+    """What a progress display hears; every call comes from the thread doing the work."""
+
+    def started(self, total: int) -> None:
+        """The batch starts: how many rows it will produce."""
+
+    def working(self, student: str, doing: str) -> None:
+        """A job moved on (cloning, a task, ...)."""
+
+    def finished(self, row: SubmissionResult, *, reused: bool) -> None:
+        """A row is final."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Everything `grader grade` was asked, as one value (the command line is a thin layer)."""
+
+    out: Path
+    submissions: Path
+    grading: GradeOptions = field(default_factory=GradeOptions)
+    deadline: datetime | None = None
+    jobs: int = 0
+    only: Sequence[str] = ()
+    force: bool = False
+    keep: bool = False
+    docker_host: str | None = None
+
+
+def default_jobs(memory_per_job: int) -> int:
+    """As many parallel jobs as cores, but no more than memory holds at each job's cap."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = memory_per_job * (cores or 1)
+    return max(1, min(cores or 1, memory // max(memory_per_job, 1)))
+
+
+def _previous(path: Path, loaded: LoadedRubric) -> Results | None:
+    if not path.exists():
+        return None
+    try:
+        results = read_results(path)
+    except ResultsError:
+        return None  # not ours or damaged: regrade everything, and overwrite it
+    if results.assignment != loaded.rubric.assignment:
+        raise InputError(
+            f"{path}: holds results of {results.assignment}, not {loaded.rubric.assignment}; "
+            "choose another --out"
+        )
+    return results
+
+
+def _info(student: Student, **provenance: object) -> SubmissionInfo:
+    return SubmissionInfo.model_validate(
+        {
+            "student": student.id,
+            "name": student.name,
+            "email": student.email,
+            "sis_id": student.sis_id,
+            "lms_id": student.lms_id,
+            "section": student.section,
+            "repo": student.repo,
+            **provenance,
+        }
+    )
+
+
+class _Batch:
+    def __init__(
+        self,
+        loaded: LoadedRubric,
+        roster: Sequence[Student],
+        options: BatchOptions,
+        observer: Observer | None,
+    ) -> None:
+        self.loaded = loaded
+        self.roster = list(roster)
+        self.options = options
+        self.observer = observer
+        self.results_path = options.out / "results.json"
+        self.previous = _previous(self.results_path, loaded)
+        self.rows: dict[str, SubmissionResult] = {}
+        self.lock = threading.Lock()
+        if self.previous is not None:
+            known = {s.id for s in self.roster}
+            self.rows = {r.student: r for r in self.previous.submissions if r.student in known}
+
+    def _reusable(self, student: str, commit: str | None) -> SubmissionResult | None:
+        previous, row = self.previous, self.rows.get(student)
+        forced = self.options.force or student in self.options.only
+        if forced or previous is None or row is None or commit is None:
+            return None
+        same_run = (
+            previous.rubric_sha256 == self.loaded.sha256
+            and previous.grader_version == __version__
+            and previous.deadline == self.options.deadline
+        )
+        if same_run and row.status == "graded" and row.commit == commit:
+            return row
+        return None
+
+    def _checkout(self, student: Student) -> tuple[Path, SubmissionInfo]:
+        local = None if student.is_url else Path(student.repo)
+        if local is not None and local.is_dir() and not (local / ".git").exists():
+            return local, _info(student)  # a plain folder (an LMS download): graded in place
+        assignment = self.loaded.rubric.assignment
+        dest = self.options.submissions / assignment / student.id
+        policy = self.loaded.rubric.late_policy
+        checkout = repos.fetch(
+            student.repo,
+            dest,
+            deadline=self.options.deadline,
+            newest=policy.grade == "newest",
+            timeout=_GIT_TIMEOUT,
+        )
+        late_days = 0
+        if self.options.deadline is not None and policy.grade == "newest" and checkout.late:
+            late = checkout.time - self.options.deadline
+            late_days = late.days + (1 if late.seconds or late.microseconds else 0)
+        info = _info(
+            student,
+            commit=checkout.commit,
+            commit_time=checkout.time,
+            late=checkout.late,
+            late_days=late_days,
+        )
+        return dest, info
+
+    def job(self, student: Student, engine: Engine) -> tuple[SubmissionResult, bool]:
+        def tell(doing: str) -> None:
+            if self.observer is not None:
+                self.observer.working(student.id, doing)
+
+        tell("fetching")
+        try:
+            path, info = self._checkout(student)
+        except GraderError as exc:
+            return error_row(self.loaded, _info(student), self.options.grading, str(exc)), False
+        reused = self._reusable(student.id, info.commit)
+        if reused is not None:
+            return reused.model_copy(update={"late": info.late}), True
+        row = grade_submission(
+            self.loaded, Submission(info=info, path=path), engine, self.options.grading, tell
+        )
+        return row, False
+
+    def record(self, row: SubmissionResult, *, reused: bool) -> None:
+        with self.lock:
+            self.rows[row.student] = row
+            results = self.results()
+            write_results(self.results_path, results)
+            one = results.model_copy(update={"submissions": [row]})
+            student_json = self.options.out / "students" / f"{row.student}.json"
+            write_text_atomic(student_json, one.model_dump_json(indent=2) + "\n")
+        if self.observer is not None:
+            self.observer.finished(row, reused=reused)
+
+    def results(self) -> Results:
+        order = {s.id: i for i, s in enumerate(self.roster)}
+        rows = sorted(self.rows.values(), key=lambda r: order.get(r.student, len(order)))
+        return results_for(self.loaded, rows, deadline=self.options.deadline)
+
+
+def grade_class(
+    loaded: LoadedRubric,
+    roster: Sequence[Student],
+    options: BatchOptions,
+    observer: Observer | None = None,
+) -> Results:
+    """Grade every student of the roster (or the ``only`` ones) and return the class's results."""
+    selected_tasks(loaded.rubric, options.grading.tasks)
+    unknown = [s for s in options.only if s not in {r.id for r in roster}]
+    if unknown:
+        raise InputError(f"--only {unknown[0]}: not on the roster")
+    batch = _Batch(loaded, roster, options, observer)
+    todo = [s for s in roster if not options.only or s.id in options.only]
+    jobs = options.jobs or default_jobs(int(loaded.rubric.defaults.limits.memory))
+    if observer is not None:
+        observer.started(len(todo))
+    with (
+        Engine(base_url=options.docker_host, keep=options.keep, pool=jobs) as engine,
+        ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade") as pool,
+    ):
+        pending: dict[Future[tuple[SubmissionResult, bool]], Student] = {
+            pool.submit(batch.job, student, engine): student for student in todo
+        }
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student = pending.pop(future)
+                    try:
+                        row, reused = future.result()
+                    except Exception as exc:  # one submission must never stop the class
+                        reason = (
+                            str(exc)
+                            if isinstance(exc, GraderError)
+                            else (f"internal error: {type(exc).__name__}: {exc}")
+                        )
+                        row = error_row(loaded, _info(student), options.grading, reason)
+                        reused = False
+                    batch.record(row, reused=reused)
+        except BaseException:
+            # Ctrl-C: drop what has not started and stop the engine under the rest; the rows
+            # already recorded are on disk.
+            for future in pending:
+                future.cancel()
+            engine.close()
+            raise
+    results = batch.results()
+    write_results(batch.results_path, results)
+    return results

@@ -1,0 +1,245 @@
+"""`grader grade` on the real engine: a small class, every kind of row, and resuming."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import baseimages
+from tests.conftest import EXAMPLES
+from tests.gitrepos import commit, make_repo
+
+DEADLINE = "2026-12-01T23:59:00Z"
+
+
+def grader(*args: str | Path, **kwargs) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "grader", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        **kwargs,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=1800)
+    return process.returncode, out, err
+
+
+def rows(out: Path) -> dict[str, dict]:
+    results = json.loads((out / "results.json").read_text())
+    return {row["student"]: row for row in results["submissions"]}
+
+
+def task1_repo(path: Path, source: Path, date: str, edit=None) -> Path:
+    repo = make_repo(path, source)
+    if edit:
+        edit(repo)
+    commit(repo, "task 1", date)
+    return repo
+
+
+def replace(name: str, old: str, new: str):
+    def edit(repo: Path) -> None:
+        target = repo / name
+        target.write_text(target.read_text().replace(old, new))
+
+    return edit
+
+
+@pytest.mark.slow
+def test_a_class_every_row_asserted(tmp_path, go_images):
+    model, single = EXAMPLES / "model", EXAMPLES / "single-stage"
+    on_time = "2026-11-28T12:00:00Z"
+    task1_repo(tmp_path / "good", model, on_time)
+    task1_repo(tmp_path / "single", single, on_time)
+    task1_repo(tmp_path / "broken", model, on_time, replace("task1/Dockerfile", "go build", "go biuld"))
+    task1_repo(tmp_path / "wrong", model, on_time, replace("task1/main.go", "multi-stage!", "World!"))
+    late = task1_repo(
+        tmp_path / "latefix", model, "2026-11-30T12:00:00Z",
+        replace("task1/main.go", "multi-stage!", "multi stage"),
+    )
+    last_on_time = commit(late, "still wrong", "2026-12-01T23:00:00Z")
+    replace("task1/main.go", "multi stage", "multi-stage!")(late)
+    commit(late, "fixed, too late", "2026-12-02T08:00:00Z")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "student,repo,name,lms_id\n"
+        "good,good,Good Student,101\n"
+        "single,single,,102\n"
+        "broken,broken,,103\n"
+        "wrong,wrong,,104\n"
+        "latefix,latefix,,105\n"
+        "gone,https://127.0.0.1:9/gone.git,,106\n"
+    )
+    out = tmp_path / "out"
+    process = grader(
+        "grade", "--rubric", "lesson-2.4", "--roster", roster, "--task", "task1",
+        "--deadline", DEADLINE, "--jobs", "2", "--out", out, "--submissions", tmp_path / "subs",
+        *baseimages.image_map_args(go_images),
+    )
+    status, _, err = finish(process)
+    assert status == 1, err  # one row is an error
+    assert "6 submissions: 5 graded (0 unchanged, not regraded), 1 errors, 1 late" in err
+    found = rows(out)
+    assert list(found) == ["good", "single", "broken", "wrong", "latefix", "gone"]
+
+    good = found["good"]
+    assert (good["status"], good["score"], good["max_score"], good["late"]) == (
+        "graded", 25.0, 25.0, False
+    )
+    assert good["name"] == "Good Student"
+    assert good["lms_id"] == "101"
+    assert good["commit_time"] == "2026-11-28T12:00:00Z"
+
+    def criteria(student: str) -> dict[str, dict]:
+        return {c["id"]: c for c in found[student]["tasks"][0]["criteria"]}
+
+    single_found = criteria("single")
+    assert not single_found["multi-stage"]["passed"]
+    assert single_found["output"]["passed"]
+    broken = found["broken"]
+    assert broken["status"] == "graded"
+    assert broken["tasks"][0]["build"]["ok"] is False
+    assert criteria("broken")["output"]["message"].startswith("the image did not build")
+    wrong = criteria("wrong")
+    assert not wrong["output"]["passed"]
+    assert 'expected "Hello from Go multi-stage!"' in wrong["output"]["message"]
+    assert found["wrong"]["score"] == 19.0
+
+    latefix = found["latefix"]
+    assert latefix["late"] is True
+    assert latefix["commit"] == last_on_time  # the fix came after the deadline
+    assert not criteria("latefix")["output"]["passed"]
+
+    gone = found["gone"]
+    assert gone["status"] == "error"
+    assert gone["error"].startswith("https://127.0.0.1:9/gone.git: fatal:")
+    assert (gone["score"], gone["max_score"]) == (0.0, 25.0)
+
+    assert (out / "index.html").exists()
+    for student in found:
+        assert (out / "students" / f"{student}.html").exists()
+        one = json.loads((out / "students" / f"{student}.json").read_text())
+        assert [r["student"] for r in one["submissions"]] == [student]
+
+
+SLOW_RUBRIC = """\
+assignment: slow
+title: Slow builds
+tasks:
+  - id: app
+    title: App
+    dockerfile: Dockerfile
+    criteria:
+      - {check: output, points: 1, contains: hello}
+"""
+
+
+def slow_class(tmp_path: Path, busybox_image: str, students: int) -> tuple[Path, Path]:
+    lines = ["student,repo"]
+    for n in range(students):
+        repo = make_repo(tmp_path / f"s{n}")
+        dockerfile = (
+            f"FROM {busybox_image}\nRUN sleep 3 && echo student {n} > /who\n"
+            'CMD ["sh", "-c", "echo hello from $(cat /who)"]\n'
+        )
+        commit(repo, "work", "2026-11-20T00:00:00Z", {"Dockerfile": dockerfile})
+        lines.append(f"s{n},s{n}")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join(lines) + "\n")
+    rubric = tmp_path / "slow.yaml"
+    rubric.write_text(textwrap.dedent(SLOW_RUBRIC))
+    return roster, rubric
+
+
+def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict[str, dict]:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        if (out / "results.json").exists():
+            found = rows(out)  # always a whole, valid file, whenever it is read
+            if len(found) >= count:
+                return found
+        time.sleep(0.2)
+    raise AssertionError("the batch never finished a row")
+
+
+def engine_objects(docker_client) -> list[str]:
+    selector = {"label": "grader.managed=true"}
+    containers = [c["Id"] for c in docker_client.api.containers(all=True, filters=selector)]
+    images = [i["Id"] for i in docker_client.api.images(all=True, filters=selector)]
+    return containers + images
+
+
+@pytest.mark.keeps_objects
+def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image, docker_client):
+    roster, rubric = slow_class(tmp_path, busybox_image, 3)
+    out = tmp_path / "out"
+    args = ("grade", "--rubric", rubric, "--roster", roster, "--jobs", "1", "--out", out,
+            "--submissions", tmp_path / "subs")
+    process = grader(*args)
+    first = wait_for_rows(out, 1, process)
+    process.send_signal(signal.SIGKILL)  # no clean-up at all: the harshest interruption
+    process.wait()
+    kept = rows(out)
+    assert set(kept) >= set(first)
+    assert len(kept) < 3
+    done = subprocess.run([sys.executable, "-m", "grader", "clean"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert engine_objects(docker_client) == []
+
+    status, _, err = finish(grader(*args))
+    assert status == 0, err
+    final = rows(out)
+    assert sorted(final) == ["s0", "s1", "s2"]
+    for student, row in kept.items():
+        assert final[student]["graded_at"] == row["graded_at"], "a finished row was regraded"
+    assert f"({len(kept)} unchanged, not regraded)" in err
+    assert all(row["score"] == 1.0 for row in final.values())
+    assert engine_objects(docker_client) == []
+
+
+def test_ctrl_c_stops_cleans_up_and_keeps_finished_rows(tmp_path, busybox_image, docker_client):
+    roster, rubric = slow_class(tmp_path, busybox_image, 3)
+    out = tmp_path / "out"
+    process = grader("grade", "--rubric", rubric, "--roster", roster, "--jobs", "1",
+                     "--out", out, "--submissions", tmp_path / "subs")
+    first = wait_for_rows(out, 1, process)
+    time.sleep(1)  # into the next build
+    process.send_signal(signal.SIGINT)
+    status, _, err = finish(process)
+    assert status == 130, err
+    assert "interrupted" in err
+    assert set(rows(out)) >= set(first)
+    assert engine_objects(docker_client) == []
+
+
+def test_only_regrades_one_student_and_merges(tmp_path, busybox_image):
+    roster, rubric = slow_class(tmp_path, busybox_image, 2)
+    out = tmp_path / "out"
+    base = ("grade", "--rubric", rubric, "--roster", roster, "--out", out,
+            "--submissions", tmp_path / "subs")
+    status, _, err = finish(grader(*base))
+    assert status == 0, err
+    before = rows(out)
+    status, _, err = finish(grader(*base, "--only", "s1"))
+    assert status == 0, err
+    after = rows(out)
+    assert sorted(after) == ["s0", "s1"]
+    assert after["s0"]["graded_at"] == before["s0"]["graded_at"]
+    assert after["s1"]["seconds"] is not None
+    status, _, err = finish(grader(*base, "--only", "nobody"))
+    assert status == 2
+    assert err.strip() == "grader: --only nobody: not on the roster"

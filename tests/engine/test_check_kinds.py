@@ -1,0 +1,85 @@
+"""Every check kind on the real engine, with a rubric of its own on the 2 MB busybox image."""
+
+from __future__ import annotations
+
+import textwrap
+import pytest
+
+from grader.grading import GradeOptions, check_repository
+from grader.rubrics import parse
+
+DOCKERFILE = """\
+FROM {image} AS builder
+RUN mkdir -p /out && printf '#!/bin/sh\\nread name\\necho "hello $name"\\n' > /out/greet \\
+ && chmod +x /out/greet
+
+FROM {image}
+COPY --from=builder /out/greet /usr/local/bin/greet
+CMD ["greet"]
+"""
+BASELINE = """\
+FROM {image}
+RUN mkdir -p /out && dd if=/dev/zero of=/out/ballast bs=1M count=30 2>/dev/null
+CMD ["sh"]
+"""
+RUBRIC = """\
+assignment: kinds
+title: Every check kind
+tasks:
+  - id: app
+    title: The greeting app
+    dockerfile: app/Dockerfile
+    run:
+      stdin: "world\\n"
+    criteria:
+      - {{check: multi_stage, points: 1}}
+      - {{check: final_base, points: 1, allow: ["{image_repo}*"], deny: ["golang*"]}}
+      - {{check: image_size, points: 2, max: 1MB, zero_at: 3MB}}
+      - {{check: output, points: 1, equals: "hello world"}}
+      - {{id: regex, check: output, points: 1, regex: '^hello \\w+$'}}
+      - {{check: paths_present, points: 1, paths: [/usr/local/bin/greet]}}
+      - {{check: paths_absent, points: 1, paths: [/out, /usr/local/go]}}
+      - {{id: shell-absent, check: paths_absent, points: 1, paths: [/bin/sh]}}
+      - {{check: target_builds, points: 1, target: builder, paths_present: [/out/greet]}}
+      - {{check: size_reduction, points: 1, baseline: app/Dockerfile.single, min_factor: 5}}
+      - {{check: dockerfile_lint, points: 1, rules: [copy-from-unknown-stage]}}
+      - {{check: file_exists, points: 1, paths: [app/Dockerfile.single]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str):
+    repo = tmp_path_factory.mktemp("kinds") / "student"
+    (repo / "app").mkdir(parents=True)
+    (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
+    (repo / "app" / "Dockerfile.single").write_text(BASELINE.format(image=busybox_image))
+    rubric_text = RUBRIC.format(image=busybox_image, image_repo=busybox_image.split(":")[0])
+    loaded = parse(textwrap.dedent(rubric_text).encode(), "kinds.yaml")
+    outcome = check_repository(repo, loaded, GradeOptions())
+    [task] = outcome.results.submissions[0].tasks
+    return outcome, {c.id: c for c in task.criteria}, task
+
+
+def test_every_kind_judges_a_real_image(graded):
+    outcome, found, task = graded
+    passed = {cid for cid, c in found.items() if c.passed}
+    assert passed == {
+        "multi-stage", "final-base", "output", "regex", "paths-present", "paths-absent",
+        "target-builds", "size-reduction", "dockerfile-lint", "file-exists",
+    }, {cid: c.message for cid, c in found.items()}
+    assert outcome.exit_status == 1  # two criteria fail on purpose
+
+
+def test_partial_credit_and_evidence_from_the_engine(graded):
+    _, found, task = graded
+    size = found["image-size"]
+    assert task.image is not None
+    measured = task.image.size_bytes
+    assert 1_000_000 < measured < 3_000_000  # busybox is about 2 MB: partial credit
+    assert 0 < size.score < size.max_score
+    assert size.evidence.measured == measured
+    assert found["shell-absent"].message == "the final image still holds /bin/sh"
+    assert "x smaller" in found["size-reduction"].message
+    assert found["size-reduction"].evidence.measured >= 5
+    assert task.run is not None
+    assert task.run.stdout == "hello world\n"
