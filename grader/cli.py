@@ -227,6 +227,57 @@ def report(results_path: Path, out: Path | None) -> int:
     return 0
 
 
+@cli.command(name="export")
+@click.argument("results_path", metavar="RESULTS.json", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["gradescope", "lti-ags", "canvas-csv", "moodle-csv"]),
+    help="The target system's format.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Default: next to the results.")
+@click.option("--canvas-assignment-id", help="Canvas's assignment id, for the column title.")
+@click.option(
+    "--moodle-identifier",
+    type=click.Choice(["email", "username", "idnumber"]),
+    default="email",
+    show_default=True,
+    help="The Moodle user field that identifies students.",
+)
+@click.option(
+    "--hidden",
+    type=click.Choice(["hidden", "after_due_date"]),
+    default="after_due_date",
+    show_default=True,
+    help="Gradescope visibility of hidden criteria.",
+)
+def export_command(
+    results_path: Path,
+    fmt: str,
+    out: Path | None,
+    canvas_assignment_id: str | None,
+    moodle_identifier: str,
+    hidden: str,
+) -> int:
+    """Export a results file for an LMS: Gradescope, LTI 1.3 AGS, Canvas or Moodle CSV."""
+    from grader.export import ExportOptions, export
+    from grader.results import read_results
+
+    results = read_results(results_path)
+    options = ExportOptions.model_validate(
+        {
+            "canvas_assignment_id": canvas_assignment_id,
+            "moodle_identifier": moodle_identifier,
+            "hidden": hidden,
+        }
+    )
+    written = export(results, fmt, out or results_path.parent / f"export-{fmt}", options)
+    for path in written:
+        click.echo(str(path))
+    return 0
+
+
 @cli.command()
 @click.option("--all", "everything", is_flag=True, help="Also what running graders made.")
 def clean(everything: bool) -> int:
