@@ -179,9 +179,10 @@ class _Batch:
         reused = self._reusable(student.id, info.commit)
         if reused is not None:
             return reused.model_copy(update={"late": info.late}), True
-        row = grade_submission(
-            self.loaded, Submission(info=info, path=path), engine, self.options.grading, tell
-        )
+        with engine.scope():
+            row = grade_submission(
+                self.loaded, Submission(info=info, path=path), engine, self.options.grading, tell
+            )
         return row, False
 
     def record(self, row: SubmissionResult, *, reused: bool) -> None:

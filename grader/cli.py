@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         click.echo(f"grader: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("grader: interrupted; what it made on the engine was removed", err=True)
+        click.echo("grader: interrupted", err=True)
         sys.exit(130)
     except GraderError as exc:
         click.echo(f"grader: {exc}", err=True)

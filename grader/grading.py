@@ -25,7 +25,6 @@ from grader.models.results import Results, SubmissionInfo, SubmissionResult, Tas
 from grader.models.rubric import Rubric, Task
 from grader.rubrics import LoadedRubric
 
-
 _EXCERPT_BYTES = 64 * 1024
 
 

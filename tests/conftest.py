@@ -67,7 +67,7 @@ def _nothing_left_on_the_engine(request: pytest.FixtureRequest) -> Iterator[None
     yield
     if client is None:
         return
-    selector = {"label": "grader.managed=true"}
+    selector = {"label": "grader.run"}
     containers = client.api.containers(all=True, filters=selector)
     images = client.api.images(all=True, filters=selector)
     for container in containers:

@@ -176,7 +176,7 @@ def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict
 
 
 def engine_objects(docker_client) -> list[str]:
-    selector = {"label": "grader.managed=true"}
+    selector = {"label": "grader.run"}
     containers = [c["Id"] for c in docker_client.api.containers(all=True, filters=selector)]
     images = [i["Id"] for i in docker_client.api.images(all=True, filters=selector)]
     return containers + images

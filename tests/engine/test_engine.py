@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import LABEL_RUN, BuildRequest, Engine
+from grader.engine import LABEL, BuildRequest, Engine
 from grader.errors import EngineUnavailable
 from grader.models.rubric import Limits, RunSpec
 
@@ -31,7 +31,7 @@ def test_build_measure_and_run(tmp_path, busybox_image):
         built = engine.build(request, FAST)
         assert built.result.ok, built.result.log_tail
         assert built.image is not None
-        assert "Step 2/5 : RUN echo built > /built" in built.result.log_tail  # +2: the labels
+        assert "Step 2/4 : RUN echo built > /built" in built.result.log_tail  # +1: the label
         facts = engine.image_facts(built.image)
         assert 1_000_000 < facts.size_bytes < 5_000_000
         assert any("echo built" in layer.created_by for layer in facts.layers)
@@ -194,7 +194,7 @@ def test_everything_is_removed_when_the_block_fails(tmp_path, busybox_image, doc
                 time.sleep(0.1)
             raise RuntimeError("boom")
 
-    selector = {"label": f"{LABEL_RUN}={engine.run_id}"}
+    selector = {"label": f"{LABEL}={engine.label}"}
     with pytest.raises(RuntimeError, match="boom"):
         fail_with_a_run_going()
     assert docker_client.api.containers(all=True, filters=selector) == []
@@ -222,3 +222,44 @@ def test_no_engine_is_one_clear_error():
     message = str(info.value)
     assert "no Docker Engine answers at unix:///nonexistent/docker.sock" in message
     assert "\n" not in message
+
+
+def test_a_scope_removes_its_images_while_the_run_goes_on(tmp_path, busybox_image, docker_client):
+    request = context(tmp_path, f"FROM {busybox_image} AS a\nRUN echo a > /a\nFROM a\nRUN true\n")
+    with Engine() as engine:
+        with engine.scope():
+            built = engine.build(request, FAST)
+            assert built.image
+            assert docker_client.images.get(built.image)
+        assert not docker_client.api.images(name=built.image.split(":")[0], all=True)
+        later = engine.build(context(tmp_path / "2", f"FROM {busybox_image}\nRUN true\n"), FAST)
+        assert later.image
+        assert docker_client.images.get(later.image)
+
+
+def test_read_only_root_keeps_tmp_writable(tmp_path, busybox_image):
+    request = context(tmp_path, f"FROM {busybox_image}\n")
+    script = "touch /root/x 2>/dev/null && echo root-writable; touch /tmp/y && echo tmp-writable"
+    limits = FAST.model_copy(update={"read_only": True})
+    with Engine() as engine:
+        built = engine.build(request, limits)
+        assert built.image
+        run = engine.run(built.image, RunSpec(command=["sh", "-c", script]), limits)
+    assert run.stdout == "tmp-writable\n"
+
+
+def test_build_network_can_be_switched_off(tmp_path, busybox_image):
+    def dockerfile(mode: str) -> str:  # different steps: the build cache ignores the network
+        run = f"RUN echo {mode} && ls /sys/class/net > /nets"
+        return f'FROM {busybox_image}\n{run}\nCMD ["cat", "/nets"]\n'
+
+    with Engine() as engine:
+        on = engine.build(context(tmp_path / "on", dockerfile("on")), FAST)
+        off_limits = FAST.model_copy(update={"build_network": False})
+        off = engine.build(context(tmp_path / "off", dockerfile("off")), off_limits)
+        assert on.image
+        assert off.image
+        on_nets = engine.run(on.image, RunSpec(), FAST).stdout.split()
+        off_nets = engine.run(off.image, RunSpec(), FAST).stdout.split()
+    assert "eth0" in on_nets
+    assert off_nets == ["lo"]
