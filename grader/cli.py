@@ -246,6 +246,12 @@ def report(results_path: Path, out: Path | None) -> int:
     help="The Moodle user field that identifies students.",
 )
 @click.option(
+    "--canvas-points-possible/--no-canvas-points-possible",
+    default=True,
+    show_default=True,
+    help="Write Canvas's optional 'Points Possible' row.",
+)
+@click.option(
     "--hidden",
     type=click.Choice(["hidden", "after_due_date"]),
     default="after_due_date",
@@ -258,6 +264,7 @@ def export_command(
     out: Path | None,
     canvas_assignment_id: str | None,
     moodle_identifier: str,
+    canvas_points_possible: bool,
     hidden: str,
 ) -> int:
     """Export a results file for an LMS: Gradescope, LTI 1.3 AGS, Canvas or Moodle CSV."""
@@ -269,12 +276,15 @@ def export_command(
         {
             "canvas_assignment_id": canvas_assignment_id,
             "moodle_identifier": moodle_identifier,
+            "canvas_points_possible": canvas_points_possible,
             "hidden": hidden,
         }
     )
     written = export(results, fmt, out or results_path.parent / f"export-{fmt}", options)
     for path in written:
         click.echo(str(path))
+    for note in written.notes:
+        click.echo(f"grader: {note}", err=True)
     return 0
 
 
@@ -290,10 +300,13 @@ def clean(everything: bool) -> int:
 
 
 @cli.command()
-@click.argument("which", type=click.Choice(["rubric", "results"]))
+@click.argument(
+    "which",
+    type=click.Choice(["rubric", "results", "gradescope-results", "lti-score", "lti-lineitem"]),
+)
 @click.option("--markdown", is_flag=True, help="The rubric reference as Markdown instead.")
 def schema(which: str, markdown: bool) -> int:
-    """Print the JSON Schema of rubric files or of results.json."""
+    """Print the JSON Schema of rubric files, results.json or an exported JSON document."""
     from grader.schemas import rubric_reference, schema_for
 
     if markdown:

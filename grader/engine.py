@@ -34,7 +34,7 @@ from docker.utils.json_stream import json_stream
 from docker.utils.socket import frames_iter
 
 from grader import buildcontext
-from grader.capped import CappedBuffer
+from grader.capped import CappedBuffer, one_line
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, GraderError
 from grader.models.results import BuildResult, Layer, RunResult
 from grader.models.rubric import Limits, RunSpec
@@ -101,7 +101,7 @@ def _describe(exc: BaseException) -> str:
         text = str(exc.explanation or exc)
     else:
         text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
+    return one_line(text)
 
 
 def translate(exc: BaseException) -> GraderError:
@@ -195,8 +195,8 @@ class _BuildLog:
 
     def fail(self, error: str) -> None:
         """Record why the build failed, also in the log."""
-        self.error = " ".join(error.split())
-        self.buffer.write(f"{self.error}\n".encode())
+        self.buffer.write(f"{error}\n".encode())
+        self.error = one_line(error)
 
     def close(self) -> None:
         """Take the last line if it had no newline."""
@@ -707,8 +707,7 @@ def _error_message(response: requests.Response) -> str:
         message = body.get("message") if isinstance(body, dict) else None
     except ValueError:
         message = None
-    text = message or response.text or f"HTTP {response.status_code}"
-    return " ".join(str(text).split())
+    return str(message or response.text or f"HTTP {response.status_code}")
 
 
 def _owner_alive(label: str | None) -> bool:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
+from grader.export.schemas import SCHEMAS as EXPORT_SCHEMAS
+from grader.export.schemas import schema_for as export_schema_for
 from grader.models.results import Results
 from grader.models.rubric import Rubric
 
@@ -12,8 +15,13 @@ _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _BYTES = "size such as `20MB` or `2GiB`, or bytes"
 
 
-def schema_for(which: Literal["rubric", "results"] | str) -> dict[str, Any]:
-    """The schema of rubric files or of results.json, for editors and integrators."""
+NAMES = ("rubric", "results", *EXPORT_SCHEMAS)
+
+
+def schema_for(which: str) -> dict[str, Any]:
+    """The schema of rubric files, of results.json, or of an exported JSON document."""
+    if which in EXPORT_SCHEMAS:
+        return export_schema_for(which)
     if which == "rubric":
         schema = Rubric.model_json_schema(mode="validation")
         schema["title"] = "grader rubric"
@@ -21,8 +29,21 @@ def schema_for(which: Literal["rubric", "results"] | str) -> dict[str, Any]:
         schema = Results.model_json_schema(mode="serialization")
         schema["title"] = "grader results"
     else:
-        raise ValueError(f"no schema named {which!r}")
+        raise ValueError(f"no schema named {which!r} (schemas: {', '.join(NAMES)})")
     return {"$schema": _DRAFT, **schema}
+
+
+def checked_in(root: Path) -> dict[Path, str]:
+    """Every generated file the repository holds, and what it must say."""
+    files = {root / "grader" / "rubrics" / "rubric.schema.json": _json("rubric")}
+    for name in NAMES[1:]:
+        files[root / "docs" / "schemas" / f"{name}.schema.json"] = _json(name)
+    files[root / "docs" / "rubric-reference.md"] = rubric_reference() + "\n"
+    return files
+
+
+def _json(name: str) -> str:
+    return json.dumps(schema_for(name), indent=2) + "\n"
 
 
 def _type_of(prop: dict[str, Any]) -> str:
@@ -86,3 +107,16 @@ def rubric_reference() -> str:
             lines.append(f"| `{field_name}` | {_type_of(prop)} | {default} | {meaning} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def main() -> None:
+    """``python -m grader.schemas``: regenerate every checked-in schema and the reference."""
+    root = Path.cwd()
+    for path, text in checked_in(root).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(path.relative_to(root))
+
+
+if __name__ == "__main__":
+    main()

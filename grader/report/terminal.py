@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.capped import show_controls
 from grader.models.results import SubmissionResult
 from grader.report.views import MARKS, criterion_status, visible_totals
 from grader.units import format_points
 
-# Control characters other than newline and tab: an escape sequence in a student's output must
-# show as text, never move the cursor or recolour the instructor's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+terminal_safe = show_controls
 _STYLES = {"pass": "green", "fail": "red", "partial": "yellow", "unchecked": "dim"}
-
-
-def terminal_safe(text: str) -> str:
-    r"""Show control characters as escapes (``\x1b``) rather than let the terminal obey them."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def print_submission(

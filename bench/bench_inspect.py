@@ -1,0 +1,166 @@
+"""Benchmark of `grader.dockerfile.analyze`: typical lesson Dockerfiles and a large generated set.
+
+Run as ``python bench/bench_inspect.py``. Prints the figures and writes them to
+bench/results/inspect.json. Targets: under 1 ms per typical Dockerfile after start-up, and at
+least 1,000 files per second in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+START = time.perf_counter()
+from grader.dockerfile import analyze  # noqa: E402 - the import is part of what start-up costs
+from grader.models.analysis import Problem  # noqa: E402
+
+IMPORTED = time.perf_counter()
+
+CORPUS = ROOT / "tests" / "dockerfiles"
+RESULTS = ROOT / "bench" / "results" / "inspect.json"
+LESSON = sorted(CORPUS.glob("lesson-*.Dockerfile")) + [
+    CORPUS / name
+    for name in (
+        "single-stage-go.Dockerfile",
+        "test-stage-last.Dockerfile",
+        "run-mount-from.Dockerfile",
+        "heredoc-python.Dockerfile",
+    )
+]
+
+BASES = ["golang:1.22", "node:20", "python:3.12-slim", "alpine:3.19", "debian:12", "scratch"]
+STEPS = [
+    "WORKDIR /app",
+    "COPY . .",
+    "COPY package*.json ./",
+    "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \\\n"
+    "    curl \\\n    && rm -rf /var/lib/apt/lists/*",
+    "RUN go build -o /out/app ./cmd/app",
+    "RUN npm ci && npm run build",
+    "RUN pip install --user -r requirements.txt",
+    "ENV PATH=/root/.local/bin:$PATH",
+    "ARG VERSION=1.0",
+    "LABEL org.opencontainers.image.version=$VERSION",
+    "EXPOSE 8080",
+    "USER 1000",
+    'CMD ["/app"]',
+    "CMD /app --serve",
+    "RUN <<EOF sh\nset -e\necho building\nEOF",
+    "# a comment",
+]
+
+
+def generated(count: int, seed: int = 24) -> list[str]:
+    """Dockerfiles with 1-4 stages of 3-15 steps, some COPY --from an earlier stage."""
+    rng = random.Random(seed)
+    files = []
+    for _ in range(count):
+        lines = ["# syntax=docker/dockerfile:1", "ARG BASE=alpine:3.19"]
+        stages = rng.randint(1, 4)
+        for index in range(stages):
+            base = rng.choice([*BASES, "${BASE}"] + [f"s{i}" for i in range(index)])
+            lines.append(f"FROM {base} AS s{index}")
+            lines.extend(rng.choice(STEPS) for _ in range(rng.randint(3, 15)))
+            if index:
+                lines.append(f"COPY --from=s{rng.randrange(index)} /out /out")
+        files.append("\n".join(lines) + "\n")
+    return files
+
+
+def per_file(texts: list[str], rounds: int) -> list[float]:
+    """Seconds per call for each text: the median over ``rounds`` calls."""
+    out = []
+    for text in texts:
+        samples = []
+        for _ in range(rounds):
+            begin = time.perf_counter()
+            analyze(text)
+            samples.append(time.perf_counter() - begin)
+        out.append(statistics.median(samples))
+    return out
+
+
+def _per_call(call, number: int = 20000) -> float:
+    begin = time.perf_counter()
+    for _ in range(number):
+        call()
+    return (time.perf_counter() - begin) / number
+
+
+def main() -> None:
+    lesson_texts = [path.read_text() for path in LESSON]
+    first_begin = time.perf_counter()
+    analyze(lesson_texts[0])
+    first_call = time.perf_counter() - first_begin
+
+    for text in lesson_texts:  # warm up
+        analyze(text)
+    typical = per_file(lesson_texts, rounds=200)
+
+    big = generated(5000)
+    runs = []
+    for _ in range(3):  # best of three: the machine may be shared
+        begin = time.perf_counter()
+        for text in big:
+            analyze(text)
+        runs.append(time.perf_counter() - begin)
+    elapsed = min(runs)
+
+    # analyze builds its models with the validating constructors: pydantic-core does that
+    # faster than model_construct, which runs in Python (measured here to keep it honest).
+    problem = {"line": 3, "rule": "unused-stage", "severity": "warning", "message": "x" * 100}
+    construct = _per_call(lambda: Problem.model_construct(**problem))
+    validated = _per_call(lambda: Problem(**problem))
+
+    results = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "import_seconds": round(IMPORTED - START, 4),
+        "first_call_seconds": round(first_call, 4),
+        "typical": {
+            "files": [path.name for path in LESSON],
+            "median_ms": round(statistics.median(typical) * 1000, 3),
+            "max_ms": round(max(typical) * 1000, 3),
+            "target_ms": 1.0,
+        },
+        "generated": {
+            "files": len(big),
+            "total_lines": sum(text.count("\n") for text in big),
+            "seconds": round(elapsed, 3),
+            "seconds_each_run": [round(run, 3) for run in runs],
+            "files_per_second": round(len(big) / elapsed),
+            "mean_ms": round(elapsed / len(big) * 1000, 3),
+            "target_files_per_second": 1000,
+        },
+        "problem_model_construct_us": round(construct * 1e6, 2),
+        "problem_validating_init_us": round(validated * 1e6, 2),
+    }
+    print(f"import grader.dockerfile:  {results['import_seconds'] * 1000:.1f} ms")
+    print(f"first analyze call:       {first_call * 1000:.1f} ms")
+    print(
+        f"typical lesson Dockerfile: median {results['typical']['median_ms']} ms, "
+        f"max {results['typical']['max_ms']} ms (target < 1 ms)"
+    )
+    print(
+        f"generated set: {len(big)} files in {elapsed:.2f} s (best of 3) = "
+        f"{results['generated']['files_per_second']} files/s (target >= 1000)"
+    )
+    print(
+        f"one Problem: model_construct {construct * 1e6:.2f} us, "
+        f"validating constructor {validated * 1e6:.2f} us"
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+# check=skip=JSONArgsRecommended,StageNameCasing
+FROM alpine:3.19 AS Base
+CMD echo hi

@@ -1,0 +1,2 @@
+FROM alpine:3.19 AS app
+COPY --from=app /etc/hostname /h

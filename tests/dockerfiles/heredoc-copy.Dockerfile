@@ -1,0 +1,5 @@
+FROM alpine:3.19
+COPY <<EOF /etc/motd
+FROM this is not an instruction
+EOF
+CMD ["cat", "/etc/motd"]

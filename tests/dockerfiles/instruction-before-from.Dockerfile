@@ -1,0 +1,3 @@
+ARG BASE=alpine:3.19
+ENV GREETING=hello
+FROM ${BASE}

@@ -1,0 +1,5 @@
+FROM golang:1.20
+WORKDIR /app
+COPY . .
+RUN go build -o myapp .
+CMD ["./myapp"]

@@ -1,0 +1,2 @@
+FORM alpine:3.19
+RUN echo hi
