@@ -30,7 +30,7 @@ from grader.grading import (
     selected_tasks,
 )
 from grader.models.results import Results, SubmissionInfo, SubmissionResult
-from grader.results import read_results, write_results, write_text_atomic
+from grader.results import read_results, write_results
 from grader.roster import Student
 from grader.rubrics import LoadedRubric
 
@@ -188,11 +188,7 @@ class _Batch:
     def record(self, row: SubmissionResult, *, reused: bool) -> None:
         with self.lock:
             self.rows[row.student] = row
-            results = self.results()
-            write_results(self.results_path, results)
-            one = results.model_copy(update={"submissions": [row]})
-            student_json = self.options.out / "students" / f"{row.student}.json"
-            write_text_atomic(student_json, one.model_dump_json(indent=2) + "\n")
+            write_results(self.results_path, self.results())
         if self.observer is not None:
             self.observer.finished(row, reused=reused)
 

@@ -7,21 +7,27 @@ Exit statuses (DESIGN.md): 0 success; 1 the work ran but something was graded as
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
 
 from grader import __version__
 from grader.errors import GraderError, InputError
+
+if TYPE_CHECKING:
+    from grader.grading import GradeOptions
+    from grader.rubrics import LoadedRubric
 
 _INTERNAL_ERROR = 3  # a bug in grader itself, not in the input: outside the 0/1/2 contract
 
@@ -86,6 +92,8 @@ def inspect(dockerfile: Path, as_json: bool, target: str | None, build_args: dic
     help="Build with image DST wherever the Dockerfile names SRC (mirrors, offline hosts).",
 )
 @click.option("--student", help="Name to report (default: the directory's name).")
+@click.option("--instructor", is_flag=True, help="Show hidden criteria too.")
+@click.option("--watch", is_flag=True, help="Check again whenever a file of a task changes.")
 @click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
 def check(
     repo_dir: Path,
@@ -96,34 +104,95 @@ def check(
     html_path: Path | None,
     image_map: dict[str, str],
     student: str | None,
+    instructor: bool,
+    watch: bool,
     keep: bool,
 ) -> int:
-    """Grade one repository (a student's working copy) against a rubric."""
-    from grader.grading import GradeOptions, check_repository
-    from grader.report import render_student_page
-    from grader.report.terminal import print_submission
-    from grader.results import write_results, write_text_atomic
+    """Grade one repository (a student's working copy) against a rubric.
+
+    Without an engine it says so and runs the checks that need none (exit status 2); with
+    --static-only it runs only those, on purpose.
+    """
+    from grader.grading import GradeOptions
     from grader.rubrics import default_name, load
 
     loaded = load(rubric_name or default_name())
     options = GradeOptions(tasks=tasks, static_only=static_only, image_map=image_map)
-    outcome = check_repository(repo_dir, loaded, options, student=student, keep=keep)
+    settings = _CheckSettings(repo_dir, student, instructor, keep, json_path, html_path)
+    if not watch:
+        return _check_once(loaded, options, settings)
+    from grader.watch import changes
+
+    folders = sorted(
+        {repo_dir / t.context_dir for t in loaded.rubric.tasks if not tasks or t.id in tasks}
+    )
+    click.echo(f"watching {', '.join(str(f) for f in folders)}; Ctrl-C stops")
+    try:
+        for _ in changes(folders):
+            _check_once(loaded, dataclasses.replace(options, static_only=True), settings)
+            if not static_only:
+                _check_once(loaded, options, settings)
+            click.echo(f"-- watching for changes ({time.strftime('%H:%M:%S')}) --")
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class _CheckSettings:
+    repo_dir: Path
+    student: str | None
+    instructor: bool
+    keep: bool
+    json_path: Path | None
+    html_path: Path | None
+
+
+def _check_once(loaded: LoadedRubric, options: GradeOptions, settings: _CheckSettings) -> int:
+    from grader.grading import check_repository
+    from grader.report.terminal import print_submission
+    from grader.results import write_results, write_text_atomic
+
+    outcome = check_repository(
+        settings.repo_dir,
+        loaded,
+        options,
+        student=settings.student,
+        keep=settings.keep,
+        fall_back=True,
+    )
+    if outcome.no_engine is not None:
+        click.echo(f"grader: {outcome.no_engine}; only the checks that need none ran", err=True)
     results, submission = outcome.results, outcome.results.submissions[0]
-    console = Console(stderr=False, highlight=False)
-    print_submission(console, submission)
+    print_submission(Console(highlight=False), submission, instructor=settings.instructor)
     if outcome.kept:
-        console.print(f"kept for debugging: {', '.join(outcome.kept)}")
-    if json_path is not None:
-        write_results(json_path, results)
-    if html_path is not None:
+        click.echo(f"kept for debugging: {', '.join(outcome.kept)}")
+    if settings.json_path is not None:
+        write_results(settings.json_path, results)
+    if settings.html_path is not None:
+        from grader.report import render_student_page
+
+        page = render_student_page(results, submission, instructor=settings.instructor)
         try:
-            write_text_atomic(html_path, render_student_page(results, submission, instructor=True))
+            write_text_atomic(settings.html_path, page)
         except OSError as exc:
-            raise InputError(f"{html_path}: cannot write: {exc.strerror or exc}") from exc
+            raise InputError(f"{settings.html_path}: cannot write: {exc.strerror or exc}") from exc
     if submission.status == "error":
         click.echo(f"grader: {submission.error}", err=True)
-        return 2
     return outcome.exit_status
+
+
+_EXPORT_FORMATS = ("gradescope", "lti-ags", "canvas-csv", "moodle-csv")
+
+
+def _formats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in (value or "").split(",") if n.strip())
+    unknown = [n for n in names if n not in _EXPORT_FORMATS]
+    if unknown:
+        raise click.BadParameter(
+            f"{unknown[0]!r} is not one of {', '.join(_EXPORT_FORMATS)}", ctx, param
+        )
+    return names
 
 
 def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -168,6 +237,13 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     show_default=True,
     help="Where repositories are cloned.",
 )
+@click.option(
+    "--export",
+    "exports",
+    callback=_formats,
+    metavar="F,...",
+    help="Also export: gradescope, lti-ags, canvas-csv, moodle-csv (into OUT/export-F).",
+)
 @click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
 def grade(
     rubric_name: str,
@@ -181,10 +257,14 @@ def grade(
     repo_template: str | None,
     image_map: dict[str, str],
     submissions_dir: Path,
+    exports: tuple[str, ...],
     keep: bool,
 ) -> int:
     """Grade a whole class from a roster: clone, build, run, score, report."""
+    from rich.text import Text
+
     from grader.batch import BatchOptions, grade_class
+    from grader.export import ExportOptions, export
     from grader.grading import GradeOptions
     from grader.report import write_class_pages
     from grader.report.progress import BatchDisplay
@@ -210,6 +290,11 @@ def grade(
     write_class_pages(results, out)
     display.summary()
     console.print(f"results: {out / 'results.json'}  dashboard: {out / 'index.html'}")
+    for fmt in exports:
+        written = export(results, fmt, out / f"export-{fmt}", ExportOptions())
+        console.print(f"{fmt}: {', '.join(str(p) for p in written)}")
+        for note in written.notes:
+            console.print(Text(f"  {note}"))
     return 1 if any(s.status == "error" for s in results.submissions) else 0
 
 
@@ -233,7 +318,7 @@ def report(results_path: Path, out: Path | None) -> int:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(["gradescope", "lti-ags", "canvas-csv", "moodle-csv"]),
+    type=click.Choice(_EXPORT_FORMATS),
     help="The target system's format.",
 )
 @click.option("--out", type=click.Path(path_type=Path), help="Default: next to the results.")
@@ -285,6 +370,27 @@ def export_command(
         click.echo(str(path))
     for note in written.notes:
         click.echo(f"grader: {note}", err=True)
+    return 0
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--rubric",
+    "assignment",
+    default="lesson-2.4",
+    show_default=True,
+    help="The assignment whose starter layout to write.",
+)
+@click.option("--force", is_flag=True, help="Replace files that are already there.")
+def init(directory: Path, assignment: str, force: bool) -> int:
+    """Write a student's starting layout (task folders, CI that runs the checks)."""
+    from grader.starter import init as write_starter
+
+    written = write_starter(directory, assignment, force=force)
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"next: write the Dockerfiles, then run `grader check {directory}`")
     return 0
 
 

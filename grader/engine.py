@@ -41,10 +41,12 @@ from grader.models.rubric import Limits, RunSpec
 
 log = logging.getLogger(__name__)
 
-# One label marks everything grader makes: its value names the run and the process that made
-# it (run:host:pid), so `grader clean` spares live runs. One label, because the classic builder
-# adds a build step per label, and students read those step numbers in their build logs.
+# Containers carry this label; images are tagged grader-run/<host>.<pid>.<run>:<name>. Both
+# name the process that made them, so `grader clean` spares live runs. Builds get no label: the
+# classic builder would add a build step for it, costing time and shifting the step numbers
+# students read in their build logs.
 LABEL = "grader.run"
+REPOSITORY = "grader-run"
 _API_TIMEOUT = 120  # seconds for an ordinary API call; builds and runs have their own limits
 _GRACE = 10  # seconds the engine gets to report on a container after it was killed
 
@@ -102,6 +104,27 @@ def _describe(exc: BaseException) -> str:
     else:
         text = str(exc) or type(exc).__name__
     return one_line(text)
+
+
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+_UNREACHABLE = (
+    ("FileNotFoundError", "no such socket"),
+    ("ConnectionRefused", "connection refused"),
+    ("Connection refused", "connection refused"),
+    ("PermissionError", "permission denied: join the docker group or use sudo"),
+    ("Permission denied", "permission denied: join the docker group or use sudo"),
+    ("Name or service not known", "unknown host"),
+    ("timed out", "timed out"),
+)
+
+
+def _why_unreachable(exc: BaseException) -> str:
+    """The few words that say why an engine address did not answer."""
+    text = str(exc)
+    for needle, words in _UNREACHABLE:
+        if needle in text:
+            return words
+    return _describe(exc)
 
 
 def translate(exc: BaseException) -> GraderError:
@@ -218,7 +241,6 @@ class _BuildLog:
                     self.created.append(match.group(1))
 
 
-_OUR_LABEL = re.compile(rf"LABEL {re.escape(LABEL)}=")
 _TAG_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -298,9 +320,9 @@ class Engine:
             self._client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             self.close()
-            where = self._base_url or "the address in DOCKER_HOST or the default socket"
+            where = self._base_url or os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET
             raise EngineUnavailable(
-                f"no Docker Engine answers at {where} ({_describe(exc)}); start one "
+                f"no Docker Engine answers at {where} ({_why_unreachable(exc)}); start one "
                 "(dockerd, Docker Desktop) or set DOCKER_HOST"
             ) from exc
         except BaseException:
@@ -324,8 +346,13 @@ class Engine:
 
     @property
     def label(self) -> str:
-        """The value of the label every object of this run carries."""
-        return f"{self.run_id}:{socket.gethostname()}:{os.getpid()}"
+        """The value of the label every container of this run carries: run:host:pid."""
+        return f"{self.run_id}:{_host()}:{os.getpid()}"
+
+    @property
+    def repository(self) -> str:
+        """The repository every image of this run is tagged in."""
+        return f"{REPOSITORY}/{_host()}.{os.getpid()}.{self.run_id}"
 
     @property
     def labels(self) -> dict[str, str]:
@@ -393,11 +420,12 @@ class Engine:
         """Remove containers, then tagged images, then the intermediate images, newest first."""
         api = self._api
         containers, images = set(made.containers), sorted(made.images)
-        if everything_labelled:  # also what a build was making when the run was stopped
-            selector = {"label": f"{LABEL}={self.label}"}
+        if everything_labelled:  # also what was under way when the run was stopped
             try:
+                selector = {"label": f"{LABEL}={self.label}"}
                 containers |= {c["Id"] for c in api.containers(all=True, filters=selector)}
-                images += sorted({i["Id"] for i in api.images(all=True, filters=selector)})
+                ours = {"reference": f"{self.repository}:*"}
+                images += sorted({i["Id"] for i in api.images(filters=ours)})
             except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
                 log.warning("could not list this run's objects: %s", _describe(exc))
         for cid in containers:
@@ -446,7 +474,7 @@ class Engine:
             max_bytes=int(limits.context_max_bytes),
             max_files=limits.context_max_files,
         )
-        tag = f"grader-run/{self.run_id}:{self._unique(request.name)}"
+        tag = f"{self.repository}:{self._unique(request.name)}"
         build_log = _BuildLog(int(limits.output_limit))
         timed_out = threading.Event()
         started = time.monotonic()
@@ -522,7 +550,6 @@ class Engine:
             "memswap": int(limits.memory),
             "cpuperiod": 100_000,
             "cpuquota": int(limits.cpus * 100_000),
-            "labels": json.dumps(self.labels),
             "buildargs": json.dumps(dict(request.build_args)),
         }
         if request.target:
@@ -545,11 +572,11 @@ class Engine:
             attrs = self._api.inspect_image(image)
             history = self._api.history(image)
         layers = [
-            Layer(created_by=made_by, size_bytes=int(h.get("Size") or 0))
-            for h in reversed(history)
-            if not _OUR_LABEL.search(
-                made_by := " ".join(str(h.get("CreatedBy") or h.get("Comment") or "").split())
+            Layer(
+                created_by=" ".join(str(h.get("CreatedBy") or h.get("Comment") or "").split()),
+                size_bytes=int(h.get("Size") or 0),
             )
+            for h in reversed(history)
         ]
         return ImageFacts(size_bytes=int(attrs["Size"]), layers=layers)
 
@@ -710,10 +737,15 @@ def _error_message(response: requests.Response) -> str:
     return str(message or response.text or f"HTTP {response.status_code}")
 
 
-def _owner_alive(label: str | None) -> bool:
-    """Whether the process that made an object (label run:host:pid) still runs on this host."""
-    _, host, pid = ((label or "") + "::").split(":")[:3]
-    if host != socket.gethostname() or not pid.isdigit():
+def _host() -> str:
+    """The host name as it can stand in a label and in an image's repository name."""
+    name = re.sub(r"[^a-z0-9]+", "-", socket.gethostname().lower()).strip("-")
+    return name or "host"
+
+
+def _alive(host: str, pid: str) -> bool:
+    """Whether the grading process that made an object still runs on this host."""
+    if host != _host() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -724,22 +756,36 @@ def _owner_alive(label: str | None) -> bool:
     return True
 
 
+def _container_owner(container: Mapping[str, Any]) -> tuple[str, str]:
+    _, host, pid = (((container.get("Labels") or {}).get(LABEL) or "") + "::").split(":")[:3]
+    return host, pid
+
+
+def _image_owner(image: Mapping[str, Any]) -> tuple[str, str]:
+    for reference in image.get("RepoTags") or []:
+        repository = str(reference).rsplit(":", 1)[0]
+        if repository.startswith(f"{REPOSITORY}/"):
+            host, _, rest = repository[len(REPOSITORY) + 1 :].partition(".")
+            return host, rest.partition(".")[0]
+    return "", ""
+
+
 def clean(*, base_url: str | None = None, everything: bool = False) -> tuple[int, int]:
     """Remove what earlier grading runs left on the engine (a killed run cannot clean up).
 
-    Only objects carrying grader's label are touched, and of those only the ones whose grading
-    process is gone, unless ``everything``. Returns (containers, images) removed.
+    Only containers with grader's label and images in its repository are touched, and of those
+    only the ones whose grading process is gone, unless ``everything``. Returns (containers,
+    images) removed.
     """
-    selector = {"label": LABEL}
     removed_containers = removed_images = 0
     with Engine(base_url=base_url) as engine, _boundary():
         api = engine._api
-        for container in api.containers(all=True, filters=selector):
-            if everything or not _owner_alive((container.get("Labels") or {}).get(LABEL)):
+        for container in api.containers(all=True, filters={"label": LABEL}):
+            if everything or not _alive(*_container_owner(container)):
                 engine._remove_container(container["Id"])
                 removed_containers += 1
-        for image in api.images(all=True, filters=selector):
-            if everything or not _owner_alive((image.get("Labels") or {}).get(LABEL)):
+        for image in api.images(filters={"reference": f"{REPOSITORY}/*"}):
+            if everything or not _alive(*_image_owner(image)):
                 with contextlib.suppress(docker.errors.NotFound):
                     api.remove_image(image["Id"], force=True)
                     removed_images += 1

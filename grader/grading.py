@@ -13,17 +13,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import __version__, imageref, repos, scoring
 from grader.checks import CHECKS
 from grader.checks.base import BuildSpec, Facts, ImageFacts, Needs, OtherBuild, Outcome
 from grader.dockerfile import analyze_file, rewrite_images
-from grader.engine import BuildRequest, Engine
-from grader.errors import EngineError, EnvironmentProblem, InputError
+from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
 from grader.models.criteria import Criterion
 from grader.models.results import Results, SubmissionInfo, SubmissionResult, TaskResult
 from grader.models.rubric import Rubric, Task
 from grader.rubrics import LoadedRubric
+
+if TYPE_CHECKING:  # the engine's client (docker, requests) loads only when an engine is used,
+    # so that the static self-check starts in a fraction of a second
+    from grader.engine import BuildRequest, Engine
 
 _EXCERPT_BYTES = 64 * 1024
 
@@ -89,6 +93,8 @@ class _TaskGrader:
         self.image_map = {**rubric.defaults.image_map, **options.image_map}
 
     def _request(self, dockerfile: str, context: str, target: str | None) -> BuildRequest:
+        from grader.engine import BuildRequest  # noqa: PLC0415 - see the TYPE_CHECKING import
+
         path = _inside(self.submission.path, dockerfile)
         if not path.is_file():
             raise InputError(f"{dockerfile} is missing")
@@ -228,7 +234,7 @@ class _TaskGrader:
                 return Outcome(
                     passed=False,
                     checked=False,
-                    message="not checked: it needs the Docker Engine (static checks only)",
+                    message="not checked: it needs the Docker Engine",
                 )
             if need.main_image and (facts.build is None or not facts.build.ok):
                 why = facts.build.error if facts.build is not None else "it was not built"
@@ -319,15 +325,22 @@ def results_for(
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    """What `grader check` produced: one-submission results, and what --keep left behind."""
+    """What `grader check` produced.
+
+    One-submission results, what --keep left behind, and why only the static checks ran when
+    no engine answered.
+    """
 
     results: Results
     kept: list[str] = field(default_factory=list)
+    no_engine: str | None = None
 
     @property
     def exit_status(self) -> int:
-        """0 when every criterion that was checked passed, else 1."""
+        """0 when every criterion that was checked passed, 1 if one failed, 2 without engine."""
         submission = self.results.submissions[0]
+        if self.no_engine is not None or submission.status == "error":
+            return 2
         return 1 if scoring.failed_count(submission) else 0
 
 
@@ -339,8 +352,13 @@ def check_repository(
     student: str | None = None,
     keep: bool = False,
     docker_host: str | None = None,
+    fall_back: bool = False,
 ) -> CheckOutcome:
-    """Grade one working copy, as a student checking their own work (or an instructor, one)."""
+    """Grade one working copy, as a student checking their own work (or an instructor, one).
+
+    With ``fall_back``, a missing engine is not an error: the static checks run and the outcome
+    says why the others did not.
+    """
     if not path.is_dir():
         raise InputError(f"{path}: not a directory")
     selected_tasks(loaded.rubric, options.tasks)
@@ -355,6 +373,15 @@ def check_repository(
     if options.static_only:
         row = grade_submission(loaded, submission, None, options)
         return CheckOutcome(results=results_for(loaded, [row]))
-    with Engine(base_url=docker_host, keep=keep) as engine:
+    from grader.engine import Engine  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+    try:
+        engine = Engine(base_url=docker_host, keep=keep).__enter__()
+    except EngineUnavailable as exc:
+        if not fall_back:
+            raise
+        row = grade_submission(loaded, submission, None, options)
+        return CheckOutcome(results=results_for(loaded, [row]), no_engine=str(exc))
+    with engine:
         row = grade_submission(loaded, submission, engine, options)
     return CheckOutcome(results=results_for(loaded, [row]), kept=engine.kept)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from grader.errors import InputError, ResultsError
 from grader.models.results import Results
@@ -31,10 +33,22 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def to_json(results: Results) -> str:
+    """A results document as indented JSON text, whatever strings it holds.
+
+    Text from outside is decoded with replacement, but a string built in code can still hold a
+    lone surrogate, which UTF-8 cannot encode: such a document is written with ASCII escapes.
+    """
+    try:
+        return results.model_dump_json(indent=2) + "\n"
+    except PydanticSerializationError:
+        return json.dumps(results.model_dump(mode="json"), indent=2, ensure_ascii=True) + "\n"
+
+
 def write_results(path: Path, results: Results) -> None:
     """Save a results document as indented JSON."""
     try:
-        write_text_atomic(path, results.model_dump_json(indent=2) + "\n")
+        write_text_atomic(path, to_json(results))
     except OSError as exc:
         raise InputError(f"{path}: cannot write results: {exc.strerror or exc}") from exc
 

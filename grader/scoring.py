@@ -113,3 +113,32 @@ def submission_result(
 def failed_count(submission: SubmissionResult) -> int:
     """Criteria graded and not passed (what makes `grader check` exit 1)."""
     return sum(1 for t in submission.tasks for c in t.criteria if c.checked and not c.passed)
+
+
+def student_view(submission: SubmissionResult) -> SubmissionResult:
+    """The row as a student may see it before release.
+
+    Hidden criteria are left out of it and of every total; the late penalty still applies.
+    """
+    if not any(c.hidden for t in submission.tasks for c in t.criteria):
+        return submission
+    tasks = []
+    for task in submission.tasks:
+        shown = [c for c in task.criteria if not c.hidden]
+        tasks.append(
+            task.model_copy(
+                update={
+                    "criteria": shown,
+                    "score": points(sum(c.score for c in shown)),
+                    "max_score": points(sum(c.max_score for c in shown)),
+                }
+            )
+        )
+    raw = sum(t.score for t in tasks)
+    return submission.model_copy(
+        update={
+            "tasks": tasks,
+            "score": points(max(raw - submission.penalty, 0.0)),
+            "max_score": points(sum(t.max_score for t in tasks)),
+        }
+    )

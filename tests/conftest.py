@@ -67,9 +67,8 @@ def _nothing_left_on_the_engine(request: pytest.FixtureRequest) -> Iterator[None
     yield
     if client is None:
         return
-    selector = {"label": "grader.run"}
-    containers = client.api.containers(all=True, filters=selector)
-    images = client.api.images(all=True, filters=selector)
+    containers = client.api.containers(all=True, filters={"label": "grader.run"})
+    images = client.api.images(filters={"reference": "grader-run/*"})
     for container in containers:
         client.api.remove_container(container["Id"], force=True)
     for image in images:

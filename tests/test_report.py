@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 
 from rich.console import Console
 
-from grader.report import render_student_page
+from grader.report import render_student_page, write_class_pages
 from grader.report.terminal import print_submission, terminal_safe
 from tests import factories as f
 
@@ -68,3 +69,29 @@ def test_terminal_summary_hides_hidden_criteria_for_students():
     assert "Secret Check" not in text
     assert "1 more criteria are graded after the deadline." in text
     assert "mallory: 0 / 4 points" in text
+
+
+def test_hostile_build_log_and_output_show_as_text():
+    html = page(f.hostile_submission(), instructor=True)
+    assert "\x1b" not in html
+    assert '<span class="ctl" title="control character">\\x1b[31m</span>red' in html
+    assert "Step 1/2 : RUN &lt;script&gt;" in html  # the log tail of the failed build
+    assert "The image did not build" in html
+
+
+def test_every_page_forbids_scripts_it_did_not_bring():
+    html = page(f.hostile_submission())
+    assert "Content-Security-Policy" in html
+    assert "default-src &#39;none&#39;" in html
+    assert "script-src" not in html  # a student page runs no script at all
+
+
+def test_the_students_folder_can_be_handed_out_whole(tmp_path):
+    results = f.results([f.hostile_submission()])
+    write_class_pages(results, tmp_path)
+    own = json.loads((tmp_path / "students" / "mallory.json").read_text())
+    criteria = [c["id"] for c in own["submissions"][0]["tasks"][0]["criteria"]]
+    assert criteria == ["output"]  # the hidden one is not in the student's copy
+    assert own["submissions"][0]["max_score"] == 4.0
+    assert "Secret Check" not in (tmp_path / "students" / "mallory.html").read_text()
+    assert "Secret Check" in (tmp_path / "instructor" / "mallory.html").read_text()

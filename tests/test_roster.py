@@ -28,7 +28,11 @@ def test_grader_roster_with_optional_columns(tmp_path):
     assert alice.id == "alice"
     assert alice.is_url
     assert (alice.name, alice.email, alice.sis_id, alice.lms_id, alice.section) == (
-        "Alice A", "a@example.edu", "S1", "L1", "A",
+        "Alice A",
+        "a@example.edu",
+        "S1",
+        "L1",
+        "A",
     )
     assert alice.extra == {"team": "red"}
     assert alice.line == 2

@@ -124,3 +124,15 @@ class CheckKind(Generic[C]):
     title: str
     needs: Callable[[C, Task], Needs]
     evaluate: Callable[[C, Facts], Outcome]
+
+
+def refused(facts: Facts) -> Outcome | None:
+    """A failing outcome when Docker would refuse the Dockerfile outright, else None.
+
+    A file with no FROM or a FROM that expands to nothing has no stage graph to judge; saying
+    so beats a message about stages that do not exist.
+    """
+    analysis = facts.analysis
+    if analysis is None or analysis.error is None or analysis.stages:
+        return None
+    return Outcome.fail(f"Docker would refuse this Dockerfile: {analysis.error}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.checks.base import CheckKind, Facts, Needs, Outcome
+from grader.checks.base import CheckKind, Facts, Needs, Outcome, refused
 from grader.models.criteria import DockerfileLint
 from grader.models.results import Evidence
 from grader.models.rubric import Task
@@ -15,6 +15,8 @@ def needs(criterion: DockerfileLint, task: Task) -> Needs:
 
 def evaluate(criterion: DockerfileLint, facts: Facts) -> Outcome:
     """Fail on the first chosen rule found, naming its line."""
+    if (refusal := refused(facts)) is not None:
+        return refusal
     assert facts.analysis is not None
     chosen = set(criterion.rules)
     found = [p for p in facts.analysis.problems if p.rule in chosen]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.checks.base import CheckKind, Facts, Needs, Outcome
+from grader.checks.base import CheckKind, Facts, Needs, Outcome, refused
 from grader.imageref import matches
 from grader.models.criteria import FinalBase
 from grader.models.results import Evidence
@@ -16,6 +16,8 @@ def needs(criterion: FinalBase, task: Task) -> Needs:
 
 def evaluate(criterion: FinalBase, facts: Facts) -> Outcome:
     """Match the effective base against the allow and deny patterns."""
+    if (refusal := refused(facts)) is not None:
+        return refusal
     analysis = facts.analysis
     assert analysis is not None
     final = analysis.stages[analysis.final_stage] if analysis.final_stage is not None else None

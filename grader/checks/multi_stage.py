@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.checks.base import CheckKind, Facts, Needs, Outcome
+from grader.checks.base import CheckKind, Facts, Needs, Outcome, refused
 from grader.models.criteria import MultiStage
 from grader.models.results import Evidence
 from grader.models.rubric import Task
@@ -15,6 +15,8 @@ def needs(criterion: MultiStage, task: Task) -> Needs:
 
 def evaluate(criterion: MultiStage, facts: Facts) -> Outcome:
     """Judge the stage graph."""
+    if (refusal := refused(facts)) is not None:
+        return refusal
     analysis = facts.analysis
     assert analysis is not None
     count = analysis.stage_count

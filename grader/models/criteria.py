@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import ByteSize, Field, field_validator, model_validator
+from pydantic import ByteSize, Field, StringConstraints, field_validator, model_validator
 
 from grader.models.base import Frozen
 from grader.models.paths import ImagePath, RepoPath
@@ -35,7 +35,7 @@ class CriterionBase(Frozen):
         default=None, description="Short label shown to students; defaults to one per kind."
     )
     points: float = Field(ge=0, allow_inf_nan=False, description="Points for a full pass.")
-    hint: str | None = Field(
+    hint: Annotated[str, StringConstraints(strip_whitespace=True)] | None = Field(
         default=None, description="Shown to the student when the criterion fails: what to change."
     )
     hidden: bool = Field(

@@ -1,45 +1,115 @@
-"""HTML pages through jinja2, autoescaped, self-contained (no network needed to view them)."""
+"""HTML pages through jinja2, autoescaped, self-contained (no network needed to view them).
+
+Pages written for a class::
+
+    index.html                      the class dashboard (instructors only)
+    students/<student>.html         each student's copy: hidden criteria left out
+    instructor/<student>.html       each instructor's copy: everything, linked from the dashboard
+
+The instructor's copies live in their own folder so that ``students/`` can be handed out whole.
+Each page carries a Content-Security-Policy: student pages run no script at all, the dashboard
+only its own table sorter (by hash), so even a mistake in escaping could not run a student's
+script.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from importlib import resources
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
+from grader.errors import InputError
 from grader.models.results import Results, SubmissionResult
-from grader.report.views import class_page, student_href, student_page
-from grader.results import write_text_atomic
+from grader.report.views import class_page, page_stems, student_page
+from grader.results import to_json, write_text_atomic
+from grader.scoring import student_view
+
+STUDENTS_DIR = "students"
+INSTRUCTOR_DIR = "instructor"
+_NO_SCRIPT = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("grader.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+class _Renderer:
+    """One jinja2 environment for many pages: templates are compiled once per batch."""
+
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("grader.report", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        script = (
+            resources.files("grader.report")
+            .joinpath("templates/sort.js")
+            .read_text(encoding="utf-8")
+        )
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        self.script = Markup(script)  # our own file, no data in it
+        self.script_policy = f"{_NO_SCRIPT}; script-src 'sha256-{digest}'"
+
+    def student(
+        self,
+        results: Results,
+        submission: SubmissionResult,
+        *,
+        instructor: bool,
+        back_href: str | None = None,
+    ) -> str:
+        page = student_page(results, submission, instructor=instructor, back_href=back_href)
+        template = self.env.get_template("student.html.j2")
+        return template.render(page=page, policy=_NO_SCRIPT)
+
+    def dashboard(self, results: Results) -> str:
+        template = self.env.get_template("index.html.j2")
+        return template.render(
+            page=class_page(results), policy=self.script_policy, script=self.script
+        )
 
 
 def render_student_page(
     results: Results, submission: SubmissionResult, *, instructor: bool = False
 ) -> str:
-    """One student's feedback page."""
-    template = _environment().get_template("student.html.j2")
-    return template.render(page=student_page(results, submission, instructor=instructor))
+    """One student's feedback page; ``instructor=True`` adds the hidden criteria."""
+    return _Renderer().student(results, submission, instructor=instructor)
 
 
 def render_class_page(results: Results) -> str:
-    """The instructor's class page."""
-    return _environment().get_template("index.html.j2").render(page=class_page(results))
+    """The instructor's class dashboard."""
+    return _Renderer().dashboard(results)
 
 
 def write_class_pages(results: Results, out: Path) -> list[Path]:
-    """``out/index.html`` and ``out/students/<student>.html`` (the students' copies)."""
-    written = [out / "index.html"]
-    write_text_atomic(written[0], render_class_page(results))
-    for submission in results.submissions:
-        path = out / student_href(submission.student)
-        write_text_atomic(path, render_student_page(results, submission, instructor=False))
-        written.append(path)
+    """The dashboard, and a student's and an instructor's copy of every student's page.
+
+    ``students/`` can be handed out whole: each student's page and JSON leave the hidden
+    criteria out; the instructor's copies are in ``instructor/``.
+    """
+    renderer = _Renderer()
+    written = [_write(out / "index.html", renderer.dashboard(results))]
+    for submission, stem in zip(results.submissions, page_stems(results.submissions), strict=True):
+        student_copy = renderer.student(results, submission, instructor=False)
+        written.append(_write(out / STUDENTS_DIR / f"{stem}.html", student_copy))
+        own = results.model_copy(update={"submissions": [student_view(submission)]})
+        written.append(_write(out / STUDENTS_DIR / f"{stem}.json", to_json(own)))
+        instructor_copy = renderer.student(
+            results, submission, instructor=True, back_href="../index.html"
+        )
+        written.append(_write(out / INSTRUCTOR_DIR / f"{stem}.html", instructor_copy))
     return written
+
+
+def _write(path: Path, text: str) -> Path:
+    try:
+        write_text_atomic(path, text)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return path

@@ -1,55 +1,120 @@
-"""The terminal summary of one submission (rich), safe against what students print."""
+"""The terminal summary of one submission.
+
+A line per criterion, and under each failure what to change and the evidence. Everything a
+student controls is shown as text, never obeyed.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from grader.capped import show_controls
-from grader.models.results import SubmissionResult
+from grader.models.results import CriterionResult, SubmissionResult, TaskResult
 from grader.report.views import MARKS, criterion_status, visible_totals
-from grader.units import format_points
+from grader.units import format_bytes, format_points
 
 terminal_safe = show_controls
 _STYLES = {"pass": "green", "fail": "red", "partial": "yellow", "unchecked": "dim"}
+_EVIDENCE_LINES = 3
+_EVIDENCE_WIDTH = 100
+
+
+def _print(console: Console, text: Text | str) -> None:
+    # No hard wrapping: a CI log or a pipe gets whole lines; a terminal wraps them itself.
+    console.print(text, soft_wrap=True)
+
+
+def _clip(text: str) -> list[str]:
+    lines = terminal_safe(text).splitlines() or [""]
+    shown = [
+        line if len(line) <= _EVIDENCE_WIDTH else line[: _EVIDENCE_WIDTH - 1] + "…"
+        for line in lines[:_EVIDENCE_LINES]
+    ]
+    if len(lines) > _EVIDENCE_LINES:
+        shown.append(f"… ({len(lines) - _EVIDENCE_LINES} more lines)")
+    return shown
+
+
+def evidence_lines(task: TaskResult, criterion: CriterionResult) -> list[str]:
+    """The few lines of evidence that make a failure concrete."""
+    evidence = criterion.evidence
+    if evidence is None:
+        return []
+    lines: list[str] = []
+    if evidence.line is not None and task.dockerfile_text:
+        source = task.dockerfile_text.splitlines()
+        if 0 < evidence.line <= len(source):
+            lines.append(f"Dockerfile line {evidence.line}: {_clip(source[evidence.line - 1])[0]}")
+    if evidence.measured is not None and evidence.limit is not None:
+        if evidence.unit == "bytes":
+            lines.append(
+                f"size: {format_bytes(evidence.measured)} against a limit of "
+                f"{format_bytes(evidence.limit)}"
+            )
+        elif evidence.unit == "x":
+            lines.append(f"reduction: {evidence.measured:g}x, at least {evidence.limit:g}x")
+    elif criterion.check == "output" and evidence.actual is not None:
+        lines += [f"expected: {line}" for line in _clip(evidence.expected or "")]
+        lines += [f"found:    {line}" for line in _clip(evidence.actual)]
+    return lines
+
+
+def _task_header(task: TaskResult, criteria: list[CriterionResult]) -> Text:
+    score = sum(c.score for c in criteria)
+    maximum = sum(c.max_score for c in criteria)
+    header = Text(f"{task.id}  ", style="bold")
+    header.append(terminal_safe(task.title))
+    header.append(f"  {format_points(score)}/{format_points(maximum)}", style="bold")
+    return header
 
 
 def print_submission(
     console: Console, submission: SubmissionResult, *, instructor: bool = True
 ) -> None:
-    """One line per criterion with mark, points and message; hints under failures."""
-    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("Task", no_wrap=True)
-    table.add_column("Criterion")
-    table.add_column("Points", justify="right", no_wrap=True)
-    table.add_column("Found")
-    hidden = 0
+    """Print one submission; hidden criteria only for the instructor."""
+    hidden = unchecked = 0
     for task in submission.tasks:
-        for criterion in task.criteria:
-            if criterion.hidden and not instructor:
-                hidden += 1
-                continue
+        shown = [c for c in task.criteria if instructor or not c.hidden]
+        hidden += len(task.criteria) - len(shown)
+        _print(console, _task_header(task, shown))
+        if task.error:
+            _print(console, Text(f"  {terminal_safe(task.error)}", style="red"))
+        width = max((len(c.title) for c in shown), default=0)
+        for criterion in shown:
             status = criterion_status(criterion)
-            message = Text(terminal_safe(criterion.message))
-            if criterion.hint and status != "pass":
-                message.append(f"\nhint: {terminal_safe(criterion.hint)}", style="italic")
-            table.add_row(
-                Text(MARKS[status], style=_STYLES[status]),
-                Text(task.id),
-                Text(terminal_safe(criterion.title)),
-                Text(f"{format_points(criterion.score)}/{format_points(criterion.max_score)}"),
-                message,
-            )
-    console.print(table)
+            unchecked += status == "unchecked"
+            line = Text("  ")
+            line.append(MARKS[status], style=_STYLES[status])
+            line.append(f" {terminal_safe(criterion.title):<{width}}  ")
+            points = "-" if status == "unchecked" else format_points(criterion.score)
+            line.append(f"{points}/{format_points(criterion.max_score)}  ", style="bold")
+            line.append(terminal_safe(criterion.message))
+            if criterion.hidden:
+                line.append("  (hidden)", style="dim")
+            _print(console, line)
+            if status in ("fail", "partial"):
+                if criterion.hint:
+                    _print(
+                        console,
+                        Text(f"      hint: {terminal_safe(criterion.hint)}", style="italic"),
+                    )
+                for extra in evidence_lines(task, criterion):
+                    _print(console, Text(f"      {extra}", style="dim"))
     score, maximum = visible_totals(submission, instructor=instructor)
-    total = Text(
-        f"{submission.student}: {format_points(score)} / {format_points(maximum)} points",
-        style="bold",
+    _print(
+        console,
+        Text(
+            f"{submission.student}: {format_points(score)} / {format_points(maximum)} points",
+            style="bold",
+        ),
     )
-    console.print(total)
+    if unchecked:
+        _print(
+            console,
+            f"{unchecked} criteria were not checked: they need the Docker Engine to build and run.",
+        )
     if hidden:
-        console.print(f"{hidden} more criteria are graded after the deadline.")
+        _print(console, f"{hidden} more criteria are graded after the deadline.")
     if submission.error:
-        console.print(Text(f"grading error: {terminal_safe(submission.error)}", style="red"))
+        _print(console, Text(f"grading error: {terminal_safe(submission.error)}", style="red"))

@@ -1,6 +1,7 @@
 """dockerfile_lint and file_exists: the checks that need only the repository."""
 
-from grader.checks import dockerfile_lint, file_exists
+from grader.checks import dockerfile_lint, file_exists, final_base, multi_stage
+from grader.dockerfile import analyze
 from grader.models.analysis import Problem
 from tests.checks.helpers import analysis, criterion, facts, task
 
@@ -40,3 +41,16 @@ def test_file_exists(tmp_path):
     outcome = file_exists.evaluate(missing, facts(task(missing), repo=tmp_path))
     assert not outcome.passed
     assert outcome.message == "missing from the repository: escape, task1"
+
+
+def test_a_file_docker_refuses_fails_every_static_check_with_the_reason():
+    a = analyze("# TODO: write the Dockerfile\n", path="task1/Dockerfile")
+    assert a.error
+    for kind, c in (
+        (multi_stage, criterion(check="multi_stage")),
+        (final_base, criterion(check="final_base", allow=["scratch"])),
+        (dockerfile_lint, criterion(check="dockerfile_lint", rules=["copy-from-unknown-stage"])),
+    ):
+        outcome = kind.evaluate(c, facts(task(c), analysis=a))
+        assert not outcome.passed
+        assert outcome.message == f"Docker would refuse this Dockerfile: {a.error}"

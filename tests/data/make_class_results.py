@@ -50,9 +50,15 @@ def main() -> None:
         dockerfile.write_text(dockerfile.read_text().replace("go build", "go biuld"))
         commit(work / "carol", "typo", "2026-11-30T09:00:00Z")
         make_repo(work / "dave", EXAMPLES / "model")
-        commit(work / "dave", "first try", "2026-11-27T08:00:00Z",
-               {"task2/Dockerfile": (EXAMPLES / "single-stage" / "task2" / "Dockerfile").read_text()})
-        shutil.copy(EXAMPLES / "model" / "task2" / "Dockerfile", work / "dave" / "task2" / "Dockerfile")
+        commit(
+            work / "dave",
+            "first try",
+            "2026-11-27T08:00:00Z",
+            {"task2/Dockerfile": (EXAMPLES / "single-stage" / "task2" / "Dockerfile").read_text()},
+        )
+        shutil.copy(
+            EXAMPLES / "model" / "task2" / "Dockerfile", work / "dave" / "task2" / "Dockerfile"
+        )
         commit(work / "dave", "fixed after the deadline", "2026-12-02T10:00:00Z")
         make_repo(work / "mallory", EXAMPLES / "model")
         commit(work / "mallory", "hello", "2026-11-30T22:00:00Z", {"task1/main.go": HOSTILE_MAIN})
@@ -78,12 +84,16 @@ def main() -> None:
     rows = [
         row
         if row.repo.startswith("https://")
-        else row.model_copy(update={"repo": f"https://git.example.edu/lesson-2.4/{row.student}.git"})
+        else row.model_copy(
+            update={"repo": f"https://git.example.edu/lesson-2.4/{row.student}.git"}
+        )
         for row in results.submissions
     ]
     results = results.model_copy(update={"submissions": rows})
     TARGET.write_text(results.model_dump_json(indent=2) + "\n")
-    print(f"wrote {TARGET}: {[(r.student, r.score, r.status, r.late) for r in results.submissions]}")
+    print(
+        f"wrote {TARGET}: {[(r.student, r.score, r.status, r.late) for r in results.submissions]}"
+    )
 
 
 if __name__ == "__main__":

@@ -63,10 +63,16 @@ def test_a_class_every_row_asserted(tmp_path, go_images):
     on_time = "2026-11-28T12:00:00Z"
     task1_repo(tmp_path / "good", model, on_time)
     task1_repo(tmp_path / "single", single, on_time)
-    task1_repo(tmp_path / "broken", model, on_time, replace("task1/Dockerfile", "go build", "go biuld"))
-    task1_repo(tmp_path / "wrong", model, on_time, replace("task1/main.go", "multi-stage!", "World!"))
+    task1_repo(
+        tmp_path / "broken", model, on_time, replace("task1/Dockerfile", "go build", "go biuld")
+    )
+    task1_repo(
+        tmp_path / "wrong", model, on_time, replace("task1/main.go", "multi-stage!", "World!")
+    )
     late = task1_repo(
-        tmp_path / "latefix", model, "2026-11-30T12:00:00Z",
+        tmp_path / "latefix",
+        model,
+        "2026-11-30T12:00:00Z",
         replace("task1/main.go", "multi-stage!", "multi stage"),
     )
     last_on_time = commit(late, "still wrong", "2026-12-01T23:00:00Z")
@@ -84,8 +90,23 @@ def test_a_class_every_row_asserted(tmp_path, go_images):
     )
     out = tmp_path / "out"
     process = grader(
-        "grade", "--rubric", "lesson-2.4", "--roster", roster, "--task", "task1",
-        "--deadline", DEADLINE, "--jobs", "2", "--out", out, "--submissions", tmp_path / "subs",
+        "grade",
+        "--rubric",
+        "lesson-2.4",
+        "--roster",
+        roster,
+        "--task",
+        "task1",
+        "--deadline",
+        DEADLINE,
+        "--jobs",
+        "2",
+        "--out",
+        out,
+        "--submissions",
+        tmp_path / "subs",
+        "--export",
+        "canvas-csv,lti-ags",
         *baseimages.image_map_args(go_images),
     )
     status, _, err = finish(process)
@@ -96,7 +117,10 @@ def test_a_class_every_row_asserted(tmp_path, go_images):
 
     good = found["good"]
     assert (good["status"], good["score"], good["max_score"], good["late"]) == (
-        "graded", 25.0, 25.0, False
+        "graded",
+        25.0,
+        25.0,
+        False,
     )
     assert good["name"] == "Good Student"
     assert good["lms_id"] == "101"
@@ -128,6 +152,9 @@ def test_a_class_every_row_asserted(tmp_path, go_images):
     assert (gone["score"], gone["max_score"]) == (0.0, 25.0)
 
     assert (out / "index.html").exists()
+    assert (out / "export-canvas-csv" / "canvas-grades.csv").exists()
+    scores = (out / "export-lti-ags" / "scores.jsonl").read_text().splitlines()
+    assert len(scores) == 6  # every row has an lms_id; the error row is sent as Failed
     for student in found:
         assert (out / "students" / f"{student}.html").exists()
         one = json.loads((out / "students" / f"{student}.json").read_text())
@@ -178,7 +205,7 @@ def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict
 def engine_objects(docker_client) -> list[str]:
     selector = {"label": "grader.run"}
     containers = [c["Id"] for c in docker_client.api.containers(all=True, filters=selector)]
-    images = [i["Id"] for i in docker_client.api.images(all=True, filters=selector)]
+    images = [i["Id"] for i in docker_client.api.images(filters={"reference": "grader-run/*"})]
     return containers + images
 
 
@@ -186,8 +213,19 @@ def engine_objects(docker_client) -> list[str]:
 def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image, docker_client):
     roster, rubric = slow_class(tmp_path, busybox_image, 3)
     out = tmp_path / "out"
-    args = ("grade", "--rubric", rubric, "--roster", roster, "--jobs", "1", "--out", out,
-            "--submissions", tmp_path / "subs")
+    args = (
+        "grade",
+        "--rubric",
+        rubric,
+        "--roster",
+        roster,
+        "--jobs",
+        "1",
+        "--out",
+        out,
+        "--submissions",
+        tmp_path / "subs",
+    )
     process = grader(*args)
     first = wait_for_rows(out, 1, process)
     process.send_signal(signal.SIGKILL)  # no clean-up at all: the harshest interruption
@@ -195,8 +233,9 @@ def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image,
     kept = rows(out)
     assert set(kept) >= set(first)
     assert len(kept) < 3
-    done = subprocess.run([sys.executable, "-m", "grader", "clean"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "clean"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert engine_objects(docker_client) == []
 
@@ -214,8 +253,19 @@ def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image,
 def test_ctrl_c_stops_cleans_up_and_keeps_finished_rows(tmp_path, busybox_image, docker_client):
     roster, rubric = slow_class(tmp_path, busybox_image, 3)
     out = tmp_path / "out"
-    process = grader("grade", "--rubric", rubric, "--roster", roster, "--jobs", "1",
-                     "--out", out, "--submissions", tmp_path / "subs")
+    process = grader(
+        "grade",
+        "--rubric",
+        rubric,
+        "--roster",
+        roster,
+        "--jobs",
+        "1",
+        "--out",
+        out,
+        "--submissions",
+        tmp_path / "subs",
+    )
     first = wait_for_rows(out, 1, process)
     time.sleep(1)  # into the next build
     process.send_signal(signal.SIGINT)
@@ -229,8 +279,17 @@ def test_ctrl_c_stops_cleans_up_and_keeps_finished_rows(tmp_path, busybox_image,
 def test_only_regrades_one_student_and_merges(tmp_path, busybox_image):
     roster, rubric = slow_class(tmp_path, busybox_image, 2)
     out = tmp_path / "out"
-    base = ("grade", "--rubric", rubric, "--roster", roster, "--out", out,
-            "--submissions", tmp_path / "subs")
+    base = (
+        "grade",
+        "--rubric",
+        rubric,
+        "--roster",
+        roster,
+        "--out",
+        out,
+        "--submissions",
+        tmp_path / "subs",
+    )
     status, _, err = finish(grader(*base))
     assert status == 0, err
     before = rows(out)

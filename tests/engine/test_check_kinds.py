@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+
 import pytest
 
 from grader.grading import GradeOptions, check_repository
@@ -53,7 +54,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str):
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
     (repo / "app" / "Dockerfile.single").write_text(BASELINE.format(image=busybox_image))
-    rubric_text = RUBRIC.format(image=busybox_image, image_repo=busybox_image.split(":")[0])
+    rubric_text = RUBRIC.format(
+        image=busybox_image, image_repo=busybox_image.split(":", maxsplit=1)[0]
+    )
     loaded = parse(textwrap.dedent(rubric_text).encode(), "kinds.yaml")
     outcome = check_repository(repo, loaded, GradeOptions())
     [task] = outcome.results.submissions[0].tasks
@@ -61,11 +64,19 @@ def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str):
 
 
 def test_every_kind_judges_a_real_image(graded):
-    outcome, found, task = graded
+    outcome, found, _ = graded
     passed = {cid for cid, c in found.items() if c.passed}
     assert passed == {
-        "multi-stage", "final-base", "output", "regex", "paths-present", "paths-absent",
-        "target-builds", "size-reduction", "dockerfile-lint", "file-exists",
+        "multi-stage",
+        "final-base",
+        "output",
+        "regex",
+        "paths-present",
+        "paths-absent",
+        "target-builds",
+        "size-reduction",
+        "dockerfile-lint",
+        "file-exists",
     }, {cid: c.message for cid, c in found.items()}
     assert outcome.exit_status == 1  # two criteria fail on purpose
 

@@ -31,11 +31,10 @@ def test_build_measure_and_run(tmp_path, busybox_image):
         built = engine.build(request, FAST)
         assert built.result.ok, built.result.log_tail
         assert built.image is not None
-        assert "Step 2/4 : RUN echo built > /built" in built.result.log_tail  # +1: the label
+        assert "Step 2/3 : RUN echo built > /built" in built.result.log_tail
         facts = engine.image_facts(built.image)
         assert 1_000_000 < facts.size_bytes < 5_000_000
         assert any("echo built" in layer.created_by for layer in facts.layers)
-        assert not any("grader." in layer.created_by for layer in facts.layers)
         run = engine.run(built.image, RunSpec(), FAST)
     assert run.stdout == "built\n"
     assert run.exit_code == 0
@@ -198,7 +197,7 @@ def test_everything_is_removed_when_the_block_fails(tmp_path, busybox_image, doc
     with pytest.raises(RuntimeError, match="boom"):
         fail_with_a_run_going()
     assert docker_client.api.containers(all=True, filters=selector) == []
-    assert docker_client.api.images(all=True, filters=selector) == []
+    assert docker_client.api.images(filters={"reference": f"{engine.repository}:*"}) == []
 
 
 @pytest.mark.keeps_objects

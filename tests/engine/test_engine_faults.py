@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.test_batch import engine_objects, finish, grader, rows, slow_class
+from tests.gitrepos import commit, make_repo
 
 
 class EngineProxy:
@@ -172,8 +173,6 @@ def test_engine_drop_mid_batch_marks_rows_and_the_rerun_regrades_only_them(
 
 
 def test_broken_inputs_each_get_a_clear_row_and_the_batch_goes_on(tmp_path, busybox_image):
-    from tests.gitrepos import commit, make_repo
-
     good = f'FROM {busybox_image}\nCMD ["echo", "hello"]\n'
     students = {
         "good": {"Dockerfile": good},
@@ -193,8 +192,19 @@ def test_broken_inputs_each_get_a_clear_row_and_the_batch_goes_on(tmp_path, busy
     roster.write_text("\n".join(lines) + "\n")
     _, rubric = slow_class(tmp_path / "unused", busybox_image, 1)
     out = tmp_path / "out"
-    status, _, err = finish(grader("grade", "--rubric", rubric, "--roster", roster, "--out", out,
-                                   "--submissions", tmp_path / "subs"))
+    status, _, err = finish(
+        grader(
+            "grade",
+            "--rubric",
+            rubric,
+            "--roster",
+            roster,
+            "--out",
+            out,
+            "--submissions",
+            tmp_path / "subs",
+        )
+    )
     assert status == 0, err
     found = rows(out)
     assert found["good"]["score"] == 1.0

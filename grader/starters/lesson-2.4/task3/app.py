@@ -1,0 +1,3 @@
+import requests
+
+print(f"Hello from Python multi-stage! (requests {requests.__version__})")
