@@ -54,8 +54,14 @@ def test_criteria_pass_rates_show_what_the_class_missed(klass):
     assert (multi.passed, multi.failed, multi.rate) == (4, 1, "80 %")
     size2 = rates[("task2", "Image size")]
     assert (size2.passed, size2.partial, size2.failed) == (3, 2, 0)
-    # two criteria of task4 share a title: their ids tell them apart
-    assert ("task4", "Builds with --target (builder-builds)") in rates
+    assert ("task4", "--target builder holds the source") in rates
+    # criteria of one task that share a title: their ids tell them apart
+    same = [
+        f.criterion("first", True, title="Builds"),
+        f.criterion("second", False, title="Builds"),
+    ]
+    twins = class_page(f.results([f.submission("s", [f.task("task9", same)])]))
+    assert {r.title for r in twins.rates} == {"Builds (first)", "Builds (second)"}
     html = render_class_page(klass)
     bars = chart(html, "rates")
     assert "task1 · Multi-stage build: 4 of 5 passed" in bars
