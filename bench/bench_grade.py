@@ -1,21 +1,23 @@
 """Grading a class at the speed of the engine: grader against the loop an instructor would write.
 
-    python bench/bench_grade.py [--students 12] [--identical 3] [--jobs 1 2]
+    python bench/bench_grade.py [--mix task1|lesson] [--students 12] [--identical 3] [--jobs 1 2]
 
-Makes a synthetic class of lesson 2.4 task 1 submissions (a multi-stage Go build on the local
-stand-in image, so nothing is pulled): every repository differs a little (its own line in
-main.go, so the engine's cache cannot hide the compile), and ``--identical`` of them are exact
-copies of another, as when students share a template. Then, one after the other, on fresh
-copies of the class (a new nonce in every file, so no run reuses another's cache):
+Makes a synthetic class of lesson 2.4 submissions on the local stand-in base images (nothing is
+pulled): every repository differs a little (a line of its own in each program, so the engine's
+cache cannot hide the work), and ``--identical`` of them are exact copies of others, as when
+students share a template. ``--mix task1`` is the Go task alone (CPU-bound compiles);
+``--mix lesson`` is the whole lesson, a realistic mix: Go compiles, npm and pip installs (pip
+downloads from PyPI), --target and baseline builds, runs. Then, one after the other, on fresh
+copies of the class (a new nonce everywhere, so no run reuses another's cache):
 
 1. the naive baseline: a shell loop of git clone, docker build, docker run, docker image
-   inspect and docker rmi, one student after the other;
-2. ``grader grade --jobs 1`` and 3. ``--jobs 2`` (each ``--jobs`` given), with a rubric doing the
-   same work (build, size, run, output) and no CPU cap beyond the machine's.
+   inspect and docker rmi, one student after the other, doing what the rubric needs;
+2. ``grader grade --jobs 1``, 3. ``--jobs 2`` (each ``--jobs`` given), with the lesson's rubric
+   (for ``task1``, its first task) and no CPU cap beyond the machine's, as the loop has none.
 
 Prints the overhead ratio (grader at one job over the loop), the parallel speedup, per-phase
-times summed over the class (from results.json), and grader's peak memory; writes it all to
-bench/results/grade.json. Run it on an otherwise idle machine: the figures are wall-clock.
+times summed over the class (from results.json) and grader's peak memory; writes it all to
+bench/results/grade-<mix>.json. Run it on an otherwise idle machine: the figures are wall-clock.
 """
 
 from __future__ import annotations
@@ -23,13 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -41,71 +42,72 @@ sys.path.insert(0, str(ROOT))
 from tests import baseimages  # noqa: E402 - the stand-in images live with the tests
 from tests.gitrepos import commit, make_repo  # noqa: E402
 
-GO = f"{baseimages.NAMESPACE}/golang:1.20"
-DOCKERFILE = f"""\
-FROM {GO} AS builder
-WORKDIR /app
-COPY . .
-RUN CGO_ENABLED=0 go build -o myapp .
+MODEL = ROOT / "examples" / "lesson-2.4" / "model"
+RUBRIC = ROOT / "rubrics" / "lesson-2.4.yaml"
 
-FROM scratch
-COPY --from=builder /app/myapp /myapp
-CMD ["/myapp"]
+# The loop does, per student, the builds and runs the rubric asks for.
+NAIVE_TASK1 = """\
+  build "$s-t1" "work/$s/task1" && run "$s-t1" && size "$s-t1"
 """
-MAIN = """\
-package main
-
-import "fmt"
-
-// {note}
-func main() {{
-\tfmt.Println("Hello from Go multi-stage!")
-}}
+NAIVE_LESSON = (
+    NAIVE_TASK1
+    + """\
+  build "$s-t2" "work/$s/task2" && run "$s-t2" && size "$s-t2"
+  build "$s-t3" "work/$s/task3" && run "$s-t3" && size "$s-t3"
+  build "$s-t4" "work/$s/task1" --target builder
+  build "$s-t5" "work/$s/task1" -f "work/$s/task1/Dockerfile.single" && size "$s-t5"
 """
-RUBRIC = f"""\
-assignment: bench
-title: Bench
-defaults:
-  limits: {{cpus: {os.cpu_count() or 1}}}
-tasks:
-  - id: task1
-    title: Go
-    dockerfile: task1/Dockerfile
-    criteria:
-      - {{check: multi_stage, points: 1}}
-      - {{check: image_size, points: 1, max: 20MB}}
-      - {{check: output, points: 1, equals: "Hello from Go multi-stage!"}}
-"""
+)
 NAIVE = """\
 #!/usr/bin/env bash
 # What an instructor writes first: one student after the other, nothing in parallel.
 set -u
-while IFS=, read -r student repo; do
-  [ "$student" = student ] && continue
-  rm -rf "work/$student"
-  git clone -q --depth 1 "$repo" "work/$student"
-  if docker build -q -t "naive/$student" "work/$student/task1" >/dev/null; then
-    docker run --rm --network none "naive/$student" > "out/$student.txt"
-    docker image inspect --format '{{.Size}}' "naive/$student" > "out/$student.size"
-    docker rmi -f "naive/$student" >/dev/null
-  fi
+build() { local tag=$1 dir=$2; shift 2; docker build -q -t "naive/$tag" "$@" "$dir" >/dev/null; }
+run() { docker run --rm --network none "naive/$1" > "out/$1.txt"; }
+size() { docker image inspect --format '{{.Size}}' "naive/$1" > "out/$1.size"; }
+while IFS=, read -r s repo; do
+  [ "$s" = student ] && continue
+  rm -rf "work/$s"
+  git clone -q --depth 1 "$repo" "work/$s"
+%s  docker rmi -f $(docker images -q "naive/$s-*") >/dev/null 2>&1
 done < roster.csv
 """
 
 
-def make_class(where: Path, students: int, identical: int) -> Path:
+def stand_in(text: str) -> str:
+    """A Dockerfile with the lesson's public base images replaced by the local stand-ins."""
+    for public, local in baseimages.IMAGE_MAP.items():
+        text = re.sub(rf"(?m)^(FROM\s+){re.escape(public)}(\s|$)", rf"\g<1>{local}\g<2>", text)
+    return text
+
+
+def student_files(mix: str, note: str) -> dict[str, str]:
+    """The model answer, with a line of its own in each program and stand-in base images."""
+    tasks = ["task1"] if mix == "task1" else ["task1", "task2", "task3"]
+    files: dict[str, str] = {}
+    for path in sorted(MODEL.rglob("*")):
+        relative = path.relative_to(MODEL).as_posix()
+        if not path.is_file() or relative.split("/")[0] not in tasks:
+            continue
+        text = path.read_text()
+        if path.name.startswith("Dockerfile"):
+            text = stand_in(text)
+        elif path.suffix == ".go":
+            text += f"\n// {note}\n"
+        elif path.suffix in (".py", ".js"):
+            text += f"\n// {note}\n" if path.suffix == ".js" else f"\n# {note}\n"
+        files[relative] = text
+    return files
+
+
+def make_class(where: Path, mix: str, students: int, identical: int) -> Path:
     nonce = secrets.token_hex(4)
     lines = ["student,repo"]
     for n in range(students):
         repo = make_repo(where / f"s{n:03d}")
         twin = n - students + identical  # the last `identical` ones copy the first ones
         note = f"run {nonce}, student {twin if twin >= 0 else n}"
-        files = {
-            "task1/Dockerfile": DOCKERFILE,
-            "task1/go.mod": "module example.com/hello\n\ngo 1.20\n",
-            "task1/main.go": MAIN.format(note=note),
-        }
-        commit(repo, "work", "2026-11-20T00:00:00Z", files)
+        commit(repo, "work", "2026-11-20T00:00:00Z", student_files(mix, note))
         lines.append(f"s{n:03d},file://{repo}")
     roster = where / "roster.csv"
     roster.write_text("\n".join(lines) + "\n")
@@ -114,44 +116,49 @@ def make_class(where: Path, students: int, identical: int) -> Path:
 
 def timed(command: list[str], cwd: Path) -> tuple[float, int]:
     """Wall time of a command and the peak memory (KiB) of its largest process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(
-            f"{command[:3]} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-        )
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        if status != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{command[:4]} failed: {errors.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss
 
 
-def naive(students: int, identical: int, scratch: Path) -> float:
+def naive(mix: str, students: int, identical: int, scratch: Path) -> float:
     where = scratch / f"naive-{secrets.token_hex(3)}"
     where.mkdir()
-    roster = make_class(where, students, identical)
+    make_class(where, mix, students, identical)  # writes where/roster.csv, which the loop reads
     (where / "work").mkdir()
     (where / "out").mkdir()
-    (where / "naive.sh").write_text(NAIVE)
-    shutil.copy(roster, where / "roster.csv")
+    (where / "naive.sh").write_text(NAIVE % (NAIVE_TASK1 if mix == "task1" else NAIVE_LESSON))
     elapsed, _ = timed(["bash", "naive.sh"], where)
-    outputs = list((where / "out").glob("*.txt"))
+    outputs = list((where / "out").glob("*-t1.txt"))
     assert len(outputs) == students, f"the loop graded {len(outputs)} of {students}"
     return elapsed
 
 
-def graded(students: int, identical: int, jobs: int, scratch: Path) -> dict[str, object]:
+def rubric_for(where: Path) -> Path:
+    """The lesson's rubric with the CPU cap lifted to the machine's, as the loop has no cap."""
+    text = RUBRIC.read_text().replace("cpus: 1.0", f"cpus: {os.cpu_count() or 1}.0")
+    path = where / "lesson.yaml"
+    path.write_text(text)
+    return path
+
+
+def graded(mix: str, students: int, identical: int, jobs: int, scratch: Path) -> dict[str, object]:
     where = scratch / f"grader-{jobs}-{secrets.token_hex(3)}"
     where.mkdir()
-    roster = make_class(where, students, identical)
-    rubric = where / "bench.yaml"
-    rubric.write_text(textwrap.dedent(RUBRIC))
+    roster = make_class(where, mix, students, identical)
     command = [
         sys.executable,
         "-m",
         "grader",
         "grade",
         "--rubric",
-        str(rubric),
+        str(rubric_for(where)),
         "--roster",
         str(roster),
         "--jobs",
@@ -161,10 +168,22 @@ def graded(students: int, identical: int, jobs: int, scratch: Path) -> dict[str,
         "--submissions",
         str(where / "subs"),
     ]
+    if mix == "task1":
+        command += ["--task", "task1"]
     elapsed, peak_kib = timed(command, ROOT)
     results = json.loads((where / "out" / "results.json").read_text())
     rows = results["submissions"]
-    assert len(rows) == students and all(r["score"] == 3.0 for r in rows), "grading went wrong"
+    assert len(rows) == students, "rows are missing"
+    wrong = [
+        (
+            r["student"],
+            r["error"],
+            [c["message"] for t in r["tasks"] for c in t["criteria"] if not c["passed"]],
+        )
+        for r in rows
+        if r["score"] != r["max_score"]
+    ]
+    assert not wrong, f"grading went wrong: {wrong[:3]}"
     phases: dict[str, float] = {}
     for row in rows:
         for phase, seconds in (row.get("timings") or {}).items():
@@ -174,27 +193,33 @@ def graded(students: int, identical: int, jobs: int, scratch: Path) -> dict[str,
         "seconds": round(elapsed, 2),
         "peak_rss_mb": round(peak_kib / 1024, 1),
         "phases_s": phases,
-        "builds_reused": reused,
+        "tasks_reused": reused,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mix", choices=["task1", "lesson"], default="task1")
     parser.add_argument("--students", type=int, default=12)
     parser.add_argument("--identical", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    baseimages.ensure(docker.from_env(timeout=600), [GO])
+    client = docker.from_env(timeout=600)
+    if args.mix == "task1":
+        baseimages.ensure(client, [baseimages.IMAGE_MAP["golang:1.20"]])
+    else:
+        baseimages.ensure_all(client)
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as scratch:
         figures: dict[str, object] = {
+            "mix": args.mix,
             "students": args.students,
             "identical": args.identical,
             "cores": os.cpu_count(),
-            "naive_s": round(naive(args.students, args.identical, Path(scratch)), 2),
+            "naive_s": round(naive(args.mix, args.students, args.identical, Path(scratch)), 2),
         }
         for jobs in args.jobs:
             figures[f"grader_jobs{jobs}"] = graded(
-                args.students, args.identical, jobs, Path(scratch)
+                args.mix, args.students, args.identical, jobs, Path(scratch)
             )
     one = figures.get("grader_jobs1")
     if isinstance(one, dict):
@@ -202,14 +227,12 @@ def main() -> None:
         for jobs in args.jobs[1:]:
             other = figures[f"grader_jobs{jobs}"]
             assert isinstance(other, dict)
-            figures[f"speedup_jobs{jobs}"] = round(
-                float(one["seconds"]) / float(other["seconds"]), 2
-            )
-    figures["bench_peak_rss_mb"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-    )
+            speedup = float(one["seconds"]) / float(other["seconds"])
+            figures[f"speedup_jobs{jobs}"] = round(speedup, 2)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures["bench_peak_rss_mb"] = round(peak / 1024, 1)
     print(json.dumps(figures, indent=2))
-    out = ROOT / "bench" / "results" / "grade.json"
+    out = ROOT / "bench" / "results" / f"grade-{args.mix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -1,17 +1,21 @@
 """Grading a whole class: roster in, one row per student out, whatever happens to any of them.
 
 Each student is a job: clone or fetch the repository, pick the commit the deadline allows, then
-grade it on the shared engine. Jobs run in parallel on one ``Engine`` (its build cache shared).
-A job that fails becomes an error row with the reason; the batch goes on. Results are written
-after every finished row (atomically), so an interrupted batch keeps what it finished, and a
-rerun skips rows whose commit, rubric and grader version are unchanged.
+grade it. Clones run ahead of the grading, in a pool of their own, so the engine never waits for
+the network; grading jobs run in parallel on the engines (one, or several with --docker-host),
+sharing the engine's layer cache and, for identical submissions, the work itself. A job that
+fails becomes an error row with the reason; the batch goes on. Results are written after every
+finished row (atomically), so an interrupted batch keeps what it finished, and a rerun skips
+rows whose commit, rubric and grader version are unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +26,9 @@ from grader import __version__, repos
 from grader.engine import Engine
 from grader.errors import GraderError, InputError, ResultsError
 from grader.grading import (
+    BuildCache,
     GradeOptions,
+    Stopwatch,
     Submission,
     error_row,
     grade_submission,
@@ -62,7 +68,8 @@ class BatchOptions:
     only: Sequence[str] = ()
     force: bool = False
     keep: bool = False
-    docker_host: str | None = None
+    docker_hosts: Sequence[str] = ()
+    shard: tuple[int, int] | None = None  # (i, n): the i-th of n slices of the roster, from 1
 
 
 def default_jobs(memory_per_job: int) -> int:
@@ -121,6 +128,7 @@ class _Batch:
         self.previous = _previous(self.results_path, loaded)
         self.rows: dict[str, SubmissionResult] = {}
         self.lock = threading.Lock()
+        self.cache = BuildCache()
         if self.previous is not None:
             known = {s.id for s in self.roster}
             self.rows = {r.student: r for r in self.previous.submissions if r.student in known}
@@ -166,22 +174,42 @@ class _Batch:
         )
         return dest, info
 
-    def job(self, student: Student, engine: Engine) -> tuple[SubmissionResult, bool]:
+    def fetch(self, student: Student) -> tuple[Path, SubmissionInfo, float]:
+        """Clone or fetch, ahead of the grading; returns the checkout and how long it took."""
+        if self.observer is not None:
+            self.observer.working(student.id, "fetching")
+        started = time.monotonic()
+        path, info = self._checkout(student)
+        return path, info, time.monotonic() - started
+
+    def job(
+        self,
+        student: Student,
+        fetched: Future[tuple[Path, SubmissionInfo, float]],
+        engines: EnginePool,
+    ) -> tuple[SubmissionResult, bool]:
         def tell(doing: str) -> None:
             if self.observer is not None:
                 self.observer.working(student.id, doing)
 
-        tell("fetching")
         try:
-            path, info = self._checkout(student)
+            path, info, fetch_seconds = fetched.result()
         except GraderError as exc:
             return error_row(self.loaded, _info(student), self.options.grading, str(exc)), False
         reused = self._reusable(student.id, info.commit)
         if reused is not None:
             return reused.model_copy(update={"late": info.late}), True
-        with engine.scope():
+        clock = Stopwatch()
+        clock.totals["fetch"] = round(fetch_seconds, 3)
+        with engines.acquire() as engine, engine.scope():
             row = grade_submission(
-                self.loaded, Submission(info=info, path=path), engine, self.options.grading, tell
+                self.loaded,
+                Submission(info=info, path=path),
+                engine,
+                self.options.grading,
+                tell,
+                stopwatch=clock,
+                cache=self.cache,
             )
         return row, False
 
@@ -198,28 +226,78 @@ class _Batch:
         return results_for(self.loaded, rows, deadline=self.options.deadline)
 
 
+class EnginePool:
+    """The engines a batch grades on; each job takes the least busy one."""
+
+    def __init__(self, engines: Sequence[Engine]) -> None:
+        self._engines = list(engines)
+        self._busy = [0] * len(self._engines)
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def acquire(self) -> Iterator[Engine]:
+        """The least busy engine, for one job."""
+        with self._lock:
+            index = self._busy.index(min(self._busy))
+            self._busy[index] += 1
+        try:
+            yield self._engines[index]
+        finally:
+            with self._lock:
+                self._busy[index] -= 1
+
+    def close(self) -> None:
+        """Stop and clean up every engine."""
+        for engine in self._engines:
+            engine.close()
+
+
+def in_shard(roster: Sequence[Student], shard: tuple[int, int] | None) -> list[Student]:
+    """The students of one slice of the roster: every n-th, from the i-th (stable, by order)."""
+    if shard is None:
+        return list(roster)
+    index, count = shard
+    if not 1 <= index <= count:
+        raise InputError(f"--shard {index}/{count}: the slice must be between 1 and {count}")
+    return [s for position, s in enumerate(roster) if position % count == index - 1]
+
+
 def grade_class(
     loaded: LoadedRubric,
     roster: Sequence[Student],
     options: BatchOptions,
     observer: Observer | None = None,
 ) -> Results:
-    """Grade every student of the roster (or the ``only`` ones) and return the class's results."""
+    """Grade the students of the roster (all, the ``only`` ones, or a shard); the results."""
     selected_tasks(loaded.rubric, options.grading.tasks)
     unknown = [s for s in options.only if s not in {r.id for r in roster}]
     if unknown:
         raise InputError(f"--only {unknown[0]}: not on the roster")
-    batch = _Batch(loaded, roster, options, observer)
-    todo = [s for s in roster if not options.only or s.id in options.only]
+    mine = in_shard(roster, options.shard)
+    batch = _Batch(loaded, mine, options, observer)
+    todo = [s for s in mine if not options.only or s.id in options.only]
     jobs = options.jobs or default_jobs(int(loaded.rubric.defaults.limits.memory))
     if observer is not None:
         observer.started(len(todo))
-    with (
-        Engine(base_url=options.docker_host, keep=options.keep, pool=jobs) as engine,
-        ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade") as pool,
-    ):
+    hosts: list[str | None] = [*options.docker_hosts] or [None]
+    per_engine = max(1, -(-jobs // len(hosts)))
+    with contextlib.ExitStack() as stack:
+        engines = EnginePool(
+            [
+                stack.enter_context(Engine(base_url=host, keep=options.keep, pool=per_engine))
+                for host in hosts
+            ]
+        )
+        fetching = stack.enter_context(
+            ThreadPoolExecutor(max_workers=min(8, 2 * jobs), thread_name_prefix="fetch")
+        )
+        grading = stack.enter_context(
+            ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+        )
+        fetched = {student.id: fetching.submit(batch.fetch, student) for student in todo}
         pending: dict[Future[tuple[SubmissionResult, bool]], Student] = {
-            pool.submit(batch.job, student, engine): student for student in todo
+            grading.submit(batch.job, student, fetched[student.id], engines): student
+            for student in todo
         }
         try:
             while pending:
@@ -238,11 +316,13 @@ def grade_class(
                         reused = False
                     batch.record(row, reused=reused)
         except BaseException:
-            # Ctrl-C: drop what has not started and stop the engine under the rest; the rows
+            # Ctrl-C: drop what has not started and stop the engines under the rest; the rows
             # already recorded are on disk.
             for future in pending:
                 future.cancel()
-            engine.close()
+            for fetch in fetched.values():
+                fetch.cancel()
+            engines.close()
             raise
     results = batch.results()
     write_results(batch.results_path, results)

@@ -195,6 +195,15 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str | None) -> t
     return names
 
 
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    index, sep, count = value.partition("/")
+    if not sep or not index.isdigit() or not count.isdigit() or not 1 <= int(index) <= int(count):
+        raise click.BadParameter(f"{value!r} is not I/N with 1 <= I <= N, e.g. 2/4", ctx, param)
+    return int(index), int(count)
+
+
 def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -244,6 +253,19 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     metavar="F,...",
     help="Also export: gradescope, lti-ags, canvas-csv, moodle-csv (into OUT/export-F).",
 )
+@click.option(
+    "--docker-host",
+    "docker_hosts",
+    multiple=True,
+    metavar="URL",
+    help="Grade on this engine (repeatable: jobs spread over several; ssh:// or tcp://).",
+)
+@click.option(
+    "--shard",
+    callback=_shard,
+    metavar="I/N",
+    help="Grade only the I-th of N slices of the roster (for several CI jobs; see merge).",
+)
 @click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
 def grade(
     rubric_name: str,
@@ -258,6 +280,8 @@ def grade(
     image_map: dict[str, str],
     submissions_dir: Path,
     exports: tuple[str, ...],
+    docker_hosts: tuple[str, ...],
+    shard: tuple[int, int] | None,
     keep: bool,
 ) -> int:
     """Grade a whole class from a roster: clone, build, run, score, report."""
@@ -283,6 +307,8 @@ def grade(
         only=only,
         force=force,
         keep=keep,
+        docker_hosts=docker_hosts,
+        shard=shard,
     )
     console = Console(stderr=True, highlight=False)
     with BatchDisplay(console) as display:
@@ -391,6 +417,65 @@ def init(directory: Path, assignment: str, force: bool) -> int:
     for path in written:
         click.echo(str(path))
     click.echo(f"next: write the Dockerfiles, then run `grader check {directory}`")
+    return 0
+
+
+@cli.command()
+@click.argument(
+    "parts", metavar="RESULTS.json...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Where to write.")
+def merge(parts: tuple[Path, ...], out: Path) -> int:
+    """Merge the results of shards (grade --shard) into one class, with its pages."""
+    from grader.report import write_class_pages
+    from grader.results import merge as merge_results
+    from grader.results import read_results, write_results
+
+    results = merge_results([read_results(path) for path in parts])
+    write_results(out / "results.json", results)
+    write_class_pages(results, out)
+    click.echo(f"{len(results.submissions)} submissions: {out / 'results.json'}")
+    return 0
+
+
+@cli.command()
+@click.argument("folders", metavar="DIR...", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rubric", "rubric_name", help="A bundled rubric or a file.")
+@click.option(
+    "--image-map",
+    "image_map",
+    multiple=True,
+    callback=_pairs,
+    metavar="SRC=DST",
+    help="Check DST wherever a Dockerfile names SRC.",
+)
+@click.option("--docker-host", "docker_host", metavar="URL", help="The engine to fill.")
+def prefetch(
+    folders: tuple[Path, ...],
+    rubric_name: str | None,
+    image_map: dict[str, str],
+    docker_host: str | None,
+) -> int:
+    """Pull the base images a rubric's builds need for these working copies, once.
+
+    Give a model answer or submissions/<assignment>/*, before a batch or an exam.
+    """
+    from grader.engine import Engine
+    from grader.grading import base_images
+    from grader.rubrics import default_name, load
+
+    loaded = load(rubric_name or default_name())
+    images = base_images(loaded, [Path(f) for f in folders or (Path("."),)], image_map)
+    timeout = loaded.rubric.defaults.limits.build_timeout
+    missing = 0
+    with Engine(base_url=docker_host) as engine:
+        for image in images:
+            problem = engine.ensure_image(image, timeout)
+            missing += problem is not None
+            click.echo(f"{image}: {'ready' if problem is None else 'not available: ' + problem}")
+    if missing:
+        click.echo(f"grader: {missing} of {len(images)} base images are not available", err=True)
+        return 2
     return 0
 
 

@@ -14,16 +14,16 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import re
 import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import docker
 import docker.errors
@@ -33,7 +33,8 @@ from docker.types import LogConfig
 from docker.utils.json_stream import json_stream
 from docker.utils.socket import frames_iter
 
-from grader import buildcontext
+from grader import imageref
+from grader.buildcontext import PackedContext
 from grader.capped import CappedBuffer, one_line
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, GraderError
 from grader.models.results import BuildResult, Layer, RunResult
@@ -152,12 +153,10 @@ def _boundary() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """One build: which Dockerfile, in which context, with what settings."""
+    """One build: a packed context (with its Dockerfile) and the settings to build it with."""
 
-    context: Path
-    dockerfile: Path
+    context: PackedContext
     name: str = "build"
-    dockerfile_text: bytes | None = None
     target: str | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = None
@@ -195,11 +194,13 @@ class _BuildLog:
     def __init__(self, limit: int) -> None:
         self.buffer = CappedBuffer(limit)
         self.step = ""
-        self.created: list[str] = []
+        self.created: list[str] = []  # images with a layer of their own (RUN, COPY, ADD)
+        self.metadata: list[str] = []  # images of steps that only set metadata (WORKDIR, ENV)
         self.image: str | None = None
         self.error: str | None = None
         self._pending = ""
         self._from = False
+        self._metadata = False
         self._cached = False
 
     def message(self, message: object) -> None:
@@ -231,16 +232,20 @@ class _BuildLog:
         for line in lines:
             if _STEP.match(line):
                 self.step = line.strip()
-                self._from = line.split(" : ", 1)[1].lstrip().upper().startswith("FROM")
+                keyword = line.split(" : ", 1)[1].lstrip().split(" ", 1)[0].upper()
+                self._from = keyword == "FROM"
+                self._metadata = keyword not in _LAYER_STEPS
                 self._cached = False
             elif line.strip() == "---> Using cache":
                 self._cached = True
             else:
                 match = _ARROW_ID.match(line)
                 if match and not self._from and not self._cached:
-                    self.created.append(match.group(1))
+                    (self.metadata if self._metadata else self.created).append(match.group(1))
 
 
+# Steps that add a layer of files; the others (WORKDIR, ENV, CMD, ...) only change metadata.
+_LAYER_STEPS = frozenset({"RUN", "COPY", "ADD"})
 _TAG_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -259,6 +264,62 @@ def _shutdown(response: requests.Response) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+class _BuildsOrDeletions:
+    """Image deletions wait until no build runs, and builds wait while images are deleted.
+
+    The classic builder looks for cache among the children of each step's image; deleting one
+    of those while another build looks fails that build ("unable to find image"). Builds share
+    the engine freely; a deletion takes it alone, in a gap between builds.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._builds = 0
+        self._deleting = False
+
+    @contextlib.contextmanager
+    def building(self) -> Iterator[None]:
+        """Hold off deletions while a build runs."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._deleting)
+            self._builds += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._builds -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def deleting(self, timeout: float) -> Iterator[None]:
+        """Delete alone; after ``timeout`` (a build that will not end) go ahead anyway."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._builds and not self._deleting, timeout)
+            self._deleting = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._deleting = False
+                self._changed.notify_all()
+
+
+class _Once:
+    """A result computed once, by the first thread to ask; the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: str | None = None
+
+    def run(self, compute: Callable[[], str | None]) -> str | None:
+        with self._lock:
+            if not self._done:
+                self._value = compute()
+                self._done = True
+            return self._value
 
 
 class _Made:
@@ -304,6 +365,10 @@ class Engine:
         self._lock = threading.Lock()
         self._counter = 0
         self._made = _Made()
+        self._bases: dict[str, _Once] = {}
+        self._images_in_use = _BuildsOrDeletions()
+        self._doomed: queue.SimpleQueue[_Made | None] = queue.SimpleQueue()
+        self._reaper: threading.Thread | None = None
         self._local = threading.local()  # the current thread's scope, if any
         self._builds: set[requests.Response] = set()
 
@@ -375,6 +440,7 @@ class Engine:
         if self._client is None:
             return
         try:
+            self._stop_reaper()
             if self.keep:
                 made = self._made
                 self.kept = sorted(made.containers | made.images | set(made.intermediates))
@@ -402,7 +468,35 @@ class Engine:
         finally:
             self._local.scope = None
             if not self.keep and self._client is not None:
+                self._reap(made)
+
+    def _reap(self, made: _Made) -> None:
+        """Remove a scope's objects in the background.
+
+        Deleting images takes the engine a while, and the next submission's build need not wait
+        for it; ``close`` waits for what is left.
+        """
+        with self._lock:
+            if self._reaper is None:
+                self._reaper = threading.Thread(
+                    target=self._reap_forever, name="grader-reaper", daemon=True
+                )
+                self._reaper.start()
+        self._doomed.put(made)
+
+    def _reap_forever(self) -> None:
+        while (made := self._doomed.get()) is not None:
+            try:
                 self._remove(made)
+            except GraderError as exc:  # the run's own clean-up tries again at the end
+                log.warning("could not remove a submission's images: %s", exc)
+
+    def _stop_reaper(self) -> None:
+        with self._lock:
+            reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            self._doomed.put(None)
+            reaper.join()
 
     def _track(
         self,
@@ -410,8 +504,14 @@ class Engine:
         container: str | None = None,
         image: str | None = None,
         intermediates: Iterable[str] = (),
+        whole_run: bool = False,
     ) -> None:
-        scope: _Made | None = getattr(self._local, "scope", None)
+        """Record what was made: removed with the current scope, or (``whole_run``) at the end.
+
+        Images of metadata-only steps (WORKDIR /app on a base) weigh nothing and are the steps
+        every student's build shares: they stay, as build cache, until the run ends.
+        """
+        scope: _Made | None = None if whole_run else getattr(self._local, "scope", None)
         with self._lock:
             for made in (self._made, scope) if scope is not None else (self._made,):
                 made.add(container=container, image=image, intermediates=intermediates)
@@ -430,10 +530,11 @@ class Engine:
                 log.warning("could not list this run's objects: %s", _describe(exc))
         for cid in containers:
             self._remove_container(cid)
-        for image in images:
-            self._remove_image(image, force=True)
-        for image in reversed(made.intermediates):
-            self._remove_image(image, force=False)
+        with self._images_in_use.deleting(timeout=_GRACE * 3):
+            for image in images:
+                self._remove_image(image, force=True)
+            for image in reversed(made.intermediates):
+                self._remove_image(image, force=False)
         with self._lock:
             self._made.discard(made)
             made.clear()
@@ -464,59 +565,28 @@ class Engine:
     def build(self, request: BuildRequest, limits: Limits) -> Built:
         """Build an image; a failing or endless build is a result, not an exception.
 
-        Raises ``InputError`` when the context is over its caps and ``EngineError`` or
-        ``EngineUnavailable`` when the engine itself fails.
+        Raises ``EngineError`` or ``EngineUnavailable`` when the engine itself fails.
         """
-        packed = buildcontext.pack(
-            request.context,
-            request.dockerfile,
-            dockerfile_text=request.dockerfile_text,
-            max_bytes=int(limits.context_max_bytes),
-            max_files=limits.context_max_files,
-        )
+        packed = request.context
         tag = f"{self.repository}:{self._unique(request.name)}"
         build_log = _BuildLog(int(limits.output_limit))
-        timed_out = threading.Event()
         started = time.monotonic()
-        with _boundary(), packed.archive:
-            api = self._api
-            response = api.post(
-                f"{api.base_url}/v{api.api_version}/build",
-                params=self._build_params(request, limits, packed.dockerfile, tag),
-                data=packed.archive,
-                headers={"Content-Type": "application/x-tar"},
-                stream=True,
-                timeout=None,
-            )
-            with self._lock:
-                self._builds.add(response)
-            self._track(image=tag)
-
-            def stop() -> None:
-                timed_out.set()
-                _shutdown(response)
-
-            watchdog = threading.Timer(limits.build_timeout, stop)
-            watchdog.daemon = True
-            watchdog.start()
+        self._track(image=tag)
+        with packed.archive, self._images_in_use.building():
             try:
-                if response.status_code != 200:
-                    build_log.fail(_error_message(response))
-                else:
-                    chunks = response.iter_content(chunk_size=None, decode_unicode=False)
-                    for message in json_stream(chunks):
-                        build_log.message(message)
-            except (requests.exceptions.RequestException, OSError):
-                if not timed_out.is_set():
-                    raise
+                timed_out = self._stream(
+                    "/build",
+                    params=self._build_params(request, limits, packed.dockerfile, tag),
+                    data=packed.archive,
+                    timeout=limits.build_timeout,
+                    on_message=build_log.message,
+                    on_refusal=build_log.fail,
+                )
             finally:
-                watchdog.cancel()
-                response.close()
                 build_log.close()
-                with self._lock:
-                    self._builds.discard(response)
                 self._track(intermediates=build_log.created)
-        if timed_out.is_set():
+                self._track(intermediates=build_log.metadata, whole_run=True)
+        if timed_out:
             build_log.fail(f"the build was stopped at its time limit, {limits.build_timeout:g} s")
         elif build_log.error is None and build_log.image is None and self._image_id(tag) is None:
             build_log.fail("the build ended without producing an image")
@@ -526,12 +596,111 @@ class Engine:
         result = BuildResult(
             ok=error is None,
             seconds=round(time.monotonic() - started, 3),
-            timed_out=timed_out.is_set(),
+            timed_out=timed_out,
             error=error,
             log_tail=build_log.buffer.text(),
             log_truncated=build_log.buffer.truncated,
         )
         return Built(result=result, image=tag if error is None else None)
+
+    def _stream(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any],
+        timeout: float,
+        on_message: Callable[[object], None],
+        on_refusal: Callable[[str], None],
+        data: IO[bytes] | None = None,
+    ) -> bool:
+        """POST to a streaming endpoint (/build, /images/create) under a hard time limit.
+
+        docker-py's own calls hide the response, and a client timeout does not stop a build;
+        shutting the response's socket down does (the engine cancels it). Returns whether the
+        time limit was hit.
+        """
+        timed_out = threading.Event()
+        with _boundary():
+            api = self._api
+            response = api.post(
+                f"{api.base_url}/v{api.api_version}{path}",
+                params=params,
+                data=data,
+                headers={"Content-Type": "application/x-tar"} if data is not None else None,
+                stream=True,
+                timeout=None,
+            )
+            with self._lock:
+                self._builds.add(response)
+
+            def stop() -> None:
+                timed_out.set()
+                _shutdown(response)
+
+            watchdog = threading.Timer(timeout, stop)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                if response.status_code != 200:
+                    on_refusal(_error_message(response))
+                else:
+                    chunks = response.iter_content(chunk_size=None, decode_unicode=False)
+                    for message in json_stream(chunks):
+                        on_message(message)
+            except (requests.exceptions.RequestException, OSError):
+                if not timed_out.is_set():
+                    raise
+            finally:
+                watchdog.cancel()
+                response.close()
+                with self._lock:
+                    self._builds.discard(response)
+        return timed_out.is_set()
+
+    def ensure_image(self, reference: str, timeout: float) -> str | None:
+        """Make sure a base image is on the engine, pulling it once per run if it is not.
+
+        Returns why it cannot be had, or None. Every build of a class needs the same few base
+        images: checked (and pulled) once, not once per student, with a clear message when the
+        registry is out of reach.
+        """
+        with self._lock:
+            once = self._bases.setdefault(reference, _Once())
+        return once.run(lambda: self._pull_if_missing(reference, timeout))
+
+    def _pull_if_missing(self, reference: str, timeout: float) -> str | None:
+        with _boundary():
+            try:
+                self._api.inspect_image(reference)
+                return None
+            except docker.errors.ImageNotFound:
+                pass
+        try:
+            ref = imageref.parse(reference)
+        except ValueError as exc:
+            return str(exc)
+        if ref.digest:
+            params = {"fromImage": f"{ref.name}@{ref.digest}"}
+        else:
+            params = {"fromImage": ref.name, "tag": ref.tag or "latest"}
+        errors: list[str] = []
+
+        def message(item: object) -> None:
+            if isinstance(item, dict) and item.get("error"):
+                errors.append(str(item["error"]))
+
+        timed_out = self._stream(
+            "/images/create",
+            params=params,
+            timeout=timeout,
+            on_message=message,
+            on_refusal=errors.append,
+        )
+        if timed_out:
+            return f"pulling it took longer than {timeout:g} s"
+        if errors:
+            return one_line(errors[-1])
+        return None
 
     def _build_params(
         self, request: BuildRequest, limits: Limits, dockerfile: str, tag: str

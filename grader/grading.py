@@ -8,26 +8,37 @@ marks the submission ``error`` and keeps what could be scored without the engine
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader import __version__, imageref, repos, scoring
+from grader.buildcontext import pack
 from grader.checks import CHECKS
 from grader.checks.base import BuildSpec, Facts, ImageFacts, Needs, OtherBuild, Outcome
-from grader.dockerfile import analyze_file, rewrite_images
+from grader.dockerfile import analyze, analyze_file, rewrite_images
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
 from grader.models.criteria import Criterion
-from grader.models.results import Results, SubmissionInfo, SubmissionResult, TaskResult
+from grader.models.results import (
+    BuildResult,
+    Results,
+    RunResult,
+    SubmissionInfo,
+    SubmissionResult,
+    TaskResult,
+)
 from grader.models.rubric import Rubric, Task
 from grader.rubrics import LoadedRubric
 
 if TYPE_CHECKING:  # the engine's client (docker, requests) loads only when an engine is used,
     # so that the static self-check starts in a fraction of a second
-    from grader.engine import BuildRequest, Engine
+    from grader.engine import BuildRequest, Built, Engine
 
 _EXCERPT_BYTES = 64 * 1024
 
@@ -82,44 +93,51 @@ class _TaskGrader:
         submission: Submission,
         engine: Engine | None,
         options: GradeOptions,
+        *,
+        stopwatch: Stopwatch,
+        cache: BuildCache | None,
     ) -> None:
         self.rubric = rubric
         self.task = task
         self.submission = submission
         self.engine = engine
         self.options = options
+        self.stopwatch = stopwatch
+        self.cache = cache
         self.limits = rubric.limits_for(task)
         self.build_args = {**rubric.defaults.build_args, **task.build_args}
         self.image_map = {**rubric.defaults.image_map, **options.image_map}
 
-    def _request(self, dockerfile: str, context: str, target: str | None) -> BuildRequest:
+    def _request(self, spec: BuildSpec) -> tuple[BuildRequest, list[str]]:
+        """Pack a build's context; also the base images its (rewritten) Dockerfile needs."""
         from grader.engine import BuildRequest  # noqa: PLC0415 - see the TYPE_CHECKING import
 
-        path = _inside(self.submission.path, dockerfile)
+        path = _inside(self.submission.path, spec.dockerfile)
         if not path.is_file():
-            raise InputError(f"{dockerfile} is missing")
-        text: bytes | None = None
+            raise InputError(f"{spec.dockerfile} is missing")
+        original = _excerpt(path, limit=None)
+        text = original
         if self.image_map:
-            original = path.read_bytes().decode("utf-8", errors="replace")
-            rewritten = rewrite_images(original, self._substitute, build_args=self.build_args)
-            if rewritten != original:
-                text = rewritten.encode()
-        return BuildRequest(
-            context=_inside(self.submission.path, context),
-            dockerfile=path,
+            text = rewrite_images(original, self._substitute, build_args=self.build_args)
+        with self.stopwatch.time("pack"):
+            packed = pack(
+                _inside(self.submission.path, spec.context),
+                path,
+                dockerfile_text=text.encode() if text != original else None,
+                max_bytes=int(self.limits.context_max_bytes),
+                max_files=self.limits.context_max_files,
+            )
+        request = BuildRequest(
+            context=packed,
             name=f"{self.submission.info.student}-{self.task.id}",
-            dockerfile_text=text,
-            target=target,
+            target=spec.target,
             build_args=self.build_args,
             platform=self.rubric.defaults.platform,
         )
+        return request, _bases(text, spec.target, self.build_args)
 
     def _substitute(self, reference: str) -> str | None:
-        key = _image_key(reference)
-        for source, replacement in self.image_map.items():
-            if key is not None and key == _image_key(source):
-                return replacement
-        return None
+        return substitute(reference, self.image_map)
 
     def grade(self) -> tuple[TaskResult, str | None]:
         """The task's result, and the engine failure that kept it from being graded, if any."""
@@ -136,9 +154,10 @@ class _TaskGrader:
             path = _inside(self.submission.path, task.dockerfile)
             if not path.is_file():
                 raise InputError(f"{task.dockerfile} is missing")
-            analysis = analyze_file(
-                path, display=task.dockerfile, target=task.target, build_args=self.build_args
-            )
+            with self.stopwatch.time("analyze"):
+                analysis = analyze_file(
+                    path, display=task.dockerfile, target=task.target, build_args=self.build_args
+                )
             facts = Facts(repo=facts.repo, task=task, analysis=analysis)
             text = _excerpt(path)
             if self.engine is not None and wanted.engine:
@@ -147,14 +166,15 @@ class _TaskGrader:
             task_error = str(exc)
         except (EngineError, EnvironmentProblem) as exc:
             engine_error = str(exc)
-        results = [
-            scoring.criterion_result(
-                criterion,
-                CHECKS[criterion.check].title,
-                self._judge(criterion, need, facts, task_error, engine_error),
-            )
-            for criterion, need in zip(task.criteria, needs, strict=True)
-        ]
+        with self.stopwatch.time("score"):
+            results = [
+                scoring.criterion_result(
+                    criterion,
+                    CHECKS[criterion.check].title,
+                    self._judge(criterion, need, facts, task_error, engine_error),
+                )
+                for criterion, need in zip(task.criteria, needs, strict=True)
+            ]
         image = None
         if facts.image is not None and facts.analysis is not None:
             image = scoring.image_result(facts.image, facts.analysis)
@@ -171,49 +191,106 @@ class _TaskGrader:
         return result, engine_error
 
     def _gather(self, facts: Facts, wanted: Needs) -> Facts:
-        assert self.engine is not None
-        engine, task, limits = self.engine, self.task, self.limits
-        build = image = run = None
-        paths: dict[str, bool] = {}
+        """Everything the engine can tell about this task.
+
+        Or what an identical submission graded earlier in this run was told: the same contexts,
+        settings and questions get the same answers.
+        """
+        task = self.task
         main = BuildSpec(task.dockerfile, task.context_dir, task.target)
-        others: dict[BuildSpec, OtherBuild] = {}
-        if wanted.main_image:
-            built = engine.build(self._request(*_spec_args(main)), limits)
-            build = built.result
-            if built.image is not None:
-                measured = engine.image_facts(built.image)
-                image = ImageFacts(size_bytes=measured.size_bytes, layers=measured.layers)
-                if wanted.run:
-                    run = engine.run(built.image, task.run, limits)
-                if wanted.paths:
-                    paths = engine.paths_exist(built.image, sorted(wanted.paths))
-        for spec in sorted(wanted.builds, key=repr):
-            if spec == main and build is not None:
-                others[spec] = OtherBuild(
-                    result=build,
-                    size_bytes=image.size_bytes if image else None,
-                    paths=paths,
+        specs = ([main] if wanted.main_image else []) + sorted(wanted.builds - {main}, key=repr)
+        requests: dict[BuildSpec, tuple[BuildRequest, list[str]]] = {}
+        try:
+            for spec in specs:
+                requests[spec] = self._request(spec)
+            key = _fingerprint(
+                [(spec, request.context.digest) for spec, (request, _) in requests.items()],
+                task.run.model_dump_json(),
+                self.limits.model_dump_json(),
+                sorted(wanted.paths),
+                sorted(wanted.build_paths, key=repr),
+                wanted.run,
+                wanted.builds,
+                self.build_args,
+                self.rubric.defaults.platform,
+            )
+            if self.cache is None:
+                gathered = self._engine_work(main, requests, wanted)
+            else:
+                gathered, reused = self.cache.get(
+                    key, lambda: self._engine_work(main, requests, wanted)
                 )
-                continue
-            built = engine.build(self._request(*_spec_args(spec)), limits)
-            size = None
-            found: dict[str, bool] = {}
-            if built.image is not None:
-                size = engine.image_facts(built.image).size_bytes
-                lookups = sorted(p for s, p in wanted.build_paths if s == spec)
-                if lookups:
-                    found = engine.paths_exist(built.image, lookups)
-            others[spec] = OtherBuild(result=built.result, size_bytes=size, paths=found)
+                if reused:
+                    gathered = gathered.reused()
+        finally:
+            for request, _ in requests.values():
+                request.context.archive.close()
         return Facts(
             repo=facts.repo,
             task=task,
             analysis=facts.analysis,
-            build=build,
-            image=image,
-            run=run,
-            paths=paths,
-            builds=others,
+            build=gathered.build,
+            image=gathered.image,
+            run=gathered.run,
+            paths=gathered.paths,
+            builds=gathered.others,
         )
+
+    def _build(self, request: BuildRequest, bases: list[str]) -> Built:
+        """Build, once every base image is there (checked and pulled once per run)."""
+        from grader.engine import Built  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+        assert self.engine is not None
+        with self.stopwatch.time("build"):
+            for base in bases:
+                problem = self.engine.ensure_image(base, self.limits.build_timeout)
+                if problem is not None:
+                    error = f"the base image {base} is not available: {problem}"
+                    result = BuildResult(ok=False, seconds=0, error=error, log_tail=error + "\n")
+                    return Built(result=result, image=None)
+            return self.engine.build(request, self.limits)
+
+    def _engine_work(
+        self,
+        main: BuildSpec,
+        requests: Mapping[BuildSpec, tuple[BuildRequest, list[str]]],
+        wanted: Needs,
+    ) -> _Gathered:
+        assert self.engine is not None
+        engine, task, limits, clock = self.engine, self.task, self.limits, self.stopwatch
+        build = image = run = None
+        paths: dict[str, bool] = {}
+        others: dict[BuildSpec, OtherBuild] = {}
+        if main in requests:
+            built = self._build(*requests[main])
+            build = built.result
+            if built.image is not None:
+                with clock.time("inspect"):
+                    measured = engine.image_facts(built.image)
+                image = ImageFacts(size_bytes=measured.size_bytes, layers=measured.layers)
+                if wanted.run:
+                    with clock.time("run"):
+                        run = engine.run(built.image, task.run, limits)
+                if wanted.paths:
+                    with clock.time("probe"):
+                        paths = engine.paths_exist(built.image, sorted(wanted.paths))
+        for spec in sorted(wanted.builds, key=repr):
+            if spec == main and build is not None:
+                size = image.size_bytes if image else None
+                others[spec] = OtherBuild(result=build, size_bytes=size, paths=paths)
+                continue
+            built = self._build(*requests[spec])
+            size = None
+            found: dict[str, bool] = {}
+            if built.image is not None:
+                with clock.time("inspect"):
+                    size = engine.image_facts(built.image).size_bytes
+                lookups = sorted(p for s, p in wanted.build_paths if s == spec)
+                if lookups:
+                    with clock.time("probe"):
+                        found = engine.paths_exist(built.image, lookups)
+            others[spec] = OtherBuild(result=built.result, size_bytes=size, paths=found)
+        return _Gathered(build=build, image=image, run=run, paths=paths, others=others)
 
     def _judge(
         self,
@@ -242,10 +319,144 @@ class _TaskGrader:
         return CHECKS[criterion.check].evaluate(criterion, facts)
 
 
-def _excerpt(path: Path) -> str:
-    """The Dockerfile's text for the feedback: the first 64 KiB, undecodable bytes replaced."""
+def _excerpt(path: Path, limit: int | None = _EXCERPT_BYTES) -> str:
+    """The Dockerfile's text (for the feedback: the first 64 KiB), undecodable bytes replaced."""
     with path.open("rb") as handle:
-        return handle.read(_EXCERPT_BYTES).decode("utf-8", errors="replace")
+        return handle.read(-1 if limit is None else limit).decode("utf-8", errors="replace")
+
+
+def _bases(text: str, target: str | None, build_args: Mapping[str, str]) -> list[str]:
+    """The images a build pulls: external FROM bases and COPY --from images, not scratch."""
+    analysis = analyze(text, target=target, build_args=build_args)
+    found = [s.base for s in analysis.stages if s.base and s.base_stage is None]
+    found += [image for s in analysis.stages for image in s.external_images]
+    return sorted({image for image in found if image != "scratch"})
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    """What the engine told about one task: the part of Facts an identical submission shares."""
+
+    build: BuildResult | None
+    image: ImageFacts | None
+    run: RunResult | None
+    paths: Mapping[str, bool]
+    others: Mapping[BuildSpec, OtherBuild]
+
+    def reused(self) -> _Gathered:
+        """The same facts, their builds marked as reused."""
+        mark = {"reused": True}
+        return _Gathered(
+            build=self.build.model_copy(update=mark) if self.build else None,
+            image=self.image,
+            run=self.run,
+            paths=self.paths,
+            others={
+                spec: OtherBuild(
+                    result=other.result.model_copy(update=mark),
+                    size_bytes=other.size_bytes,
+                    paths=other.paths,
+                )
+                for spec, other in self.others.items()
+            },
+        )
+
+
+class BuildCache:
+    """Engine facts of identical submissions, shared by the jobs of one batch.
+
+    Students who share a template submit identical tasks: the first one is built and run, and
+    the others, asking the same questions about the same contexts, get its answers (their
+    builds say ``reused``). A job that asks while the first is still at work waits for it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[threading.Event, list[_Gathered]]] = {}
+
+    def get(self, key: str, compute: Callable[[], _Gathered]) -> tuple[_Gathered, bool]:
+        """The facts for ``key``, computed by the first to ask; and whether they were reused."""
+        with self._lock:
+            entry = self._entries.get(key)
+            first = entry is None
+            if entry is None:
+                entry = (threading.Event(), [])
+                self._entries[key] = entry
+        done, value = entry
+        if first:
+            try:
+                value.append(compute())
+            finally:
+                if not value:  # it failed: forget it, so that the next one tries again
+                    with self._lock:
+                        del self._entries[key]
+                done.set()
+            return value[0], False
+        done.wait()
+        if value:
+            return value[0], True
+        return self.get(key, compute)
+
+
+class Stopwatch:
+    """Where the time of one submission goes: seconds per phase, summed over its tasks."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def time(self, phase: str) -> Iterator[None]:
+        """Add the time the block takes to ``phase``."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            elapsed = time.monotonic() - started
+            self.totals[phase] = round(self.totals.get(phase, 0.0) + elapsed, 3)
+
+
+def substitute(reference: str, image_map: Mapping[str, str]) -> str | None:
+    """The image to build with instead of ``reference``, if the map names one."""
+    key = _image_key(reference)
+    for source, replacement in image_map.items():
+        if key is not None and key == _image_key(source):
+            return replacement
+    return None
+
+
+def base_images(
+    loaded: LoadedRubric, folders: Sequence[Path], image_map: Mapping[str, str]
+) -> list[str]:
+    """Every base image the rubric's builds would need for these working copies, mapped.
+
+    For `grader prefetch`: pull them once, before a class is graded (or an exam starts).
+    """
+    rubric = loaded.rubric
+    found: set[str] = set()
+    for folder in folders:
+        for task in rubric.tasks:
+            args = {**rubric.defaults.build_args, **task.build_args}
+            specs = [(task.dockerfile, task.target)]
+            for criterion in task.criteria:
+                if criterion.check == "size_reduction":
+                    specs.append((criterion.baseline, None))
+                elif criterion.check == "target_builds":
+                    specs.append((criterion.dockerfile or task.dockerfile, criterion.target))
+            for dockerfile, target in specs:
+                path = folder / dockerfile
+                if not path.is_file():
+                    continue
+                text = _excerpt(path, limit=None)
+                if image_map:
+                    text = rewrite_images(
+                        text, lambda ref: substitute(ref, image_map), build_args=args
+                    )
+                found.update(_bases(text, target, args))
+    return sorted(found)
 
 
 def _image_key(reference: str) -> tuple[str, str, str | None] | None:
@@ -257,29 +468,34 @@ def _image_key(reference: str) -> tuple[str, str, str | None] | None:
     return ref.name, ref.tag or ("" if ref.digest else "latest"), ref.digest
 
 
-def _spec_args(spec: BuildSpec) -> tuple[str, str, str | None]:
-    return spec.dockerfile, spec.context, spec.target
-
-
 def grade_submission(
     loaded: LoadedRubric,
     submission: Submission,
     engine: Engine | None,
     options: GradeOptions,
     on_task: Callable[[str], None] | None = None,
+    *,
+    stopwatch: Stopwatch | None = None,
+    cache: BuildCache | None = None,
 ) -> SubmissionResult:
     """Grade every selected task of one submission; never raises for the submission's content.
 
-    ``on_task`` hears the id of each task as its grading starts (progress displays).
+    ``on_task`` hears the id of each task as its grading starts (progress displays);
+    ``stopwatch`` collects where the time went; ``cache`` shares engine work between identical
+    submissions of one batch.
     """
     started = time.monotonic()
+    clock = stopwatch or Stopwatch()
     rubric = loaded.rubric
     tasks: list[TaskResult] = []
     engine_errors: list[str] = []
     for task in selected_tasks(rubric, options.tasks):
         if on_task is not None:
             on_task(task.id)
-        result, engine_error = _TaskGrader(rubric, task, submission, engine, options).grade()
+        grader = _TaskGrader(
+            rubric, task, submission, engine, options, stopwatch=clock, cache=cache
+        )
+        result, engine_error = grader.grade()
         tasks.append(result)
         if engine_error is not None:
             engine_errors.append(f"{task.id}: {engine_error}")
@@ -290,6 +506,7 @@ def grade_submission(
         policy=rubric.late_policy,
         graded_at=now(),
         seconds=time.monotonic() - started,
+        timings=clock.totals,
     )
 
 

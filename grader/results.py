@@ -6,13 +6,14 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from grader.errors import InputError, ResultsError
-from grader.models.results import Results
+from grader.models.results import Results, SubmissionResult
 
 _MAX_RESULTS_BYTES = 1024 * 1024 * 1024
 
@@ -70,3 +71,34 @@ def read_results(path: Path) -> Results:
             f"{path}: not a grader results file ({where}: {first['msg']}; "
             f"{exc.error_count()} problem{'s' if exc.error_count() != 1 else ''})"
         ) from None
+
+
+def merge(parts: Sequence[Results]) -> Results:
+    """One class from the results of its shards (or of separate runs of one assignment).
+
+    They must come from one rubric and one grader version; a student in several parts keeps
+    the row graded last.
+    """
+    if not parts:
+        raise InputError("merge: no results to merge")
+    first = parts[0]
+    rows: dict[str, SubmissionResult] = {}
+    for part in parts:
+        for attribute in ("assignment", "rubric_sha256", "grader_version", "deadline"):
+            if getattr(part, attribute) != getattr(first, attribute):
+                raise InputError(
+                    f"merge: the results differ in {attribute} ({getattr(first, attribute)} "
+                    f"and {getattr(part, attribute)}); grade them with one rubric and grader"
+                )
+        for row in part.submissions:
+            kept = rows.get(row.student)
+            if kept is None or (row.graded_at or first.graded_at) >= (
+                kept.graded_at or first.graded_at
+            ):
+                rows[row.student] = row
+    return first.model_copy(
+        update={
+            "graded_at": max(part.graded_at for part in parts),
+            "submissions": sorted(rows.values(), key=lambda r: r.student),
+        }
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from grader.checks.base import ImageFacts, Outcome
@@ -86,6 +87,7 @@ def submission_result(
     policy: LatePolicy | None = None,
     graded_at: datetime | None = None,
     seconds: float | None = None,
+    timings: Mapping[str, float] | None = None,
 ) -> SubmissionResult:
     """A submission's total: the sum of its tasks, less any late penalty.
 
@@ -106,6 +108,7 @@ def submission_result(
         max_score=maximum,
         graded_at=graded_at,
         seconds=None if seconds is None else round(seconds, 3),
+        timings=dict(timings or {}),
         tasks=tasks,
     )
 

@@ -107,3 +107,19 @@ def test_caps_on_files_and_bytes(tmp_path):
     (ctx / "big.bin").write_bytes(b"x" * 5000)
     with pytest.raises(InputError, match="larger than 4,000 bytes"):
         pack(ctx, ctx / "Dockerfile", max_bytes=4000, max_files=100)
+
+
+def test_identical_contexts_have_one_digest_wherever_they_are(tmp_path):
+    one, two = make(tmp_path / "a"), make(tmp_path / "b")
+    os.utime(two / "main.go", (1, 1))  # another clone: other times, same content
+    digest = pack(one, one / "Dockerfile", max_bytes=BIG, max_files=100).digest
+    assert pack(two, two / "Dockerfile", max_bytes=BIG, max_files=100).digest == digest
+    rewritten = pack(
+        one, one / "Dockerfile", dockerfile_text=b"FROM x\n", max_bytes=BIG, max_files=100
+    )
+    again = pack(two, two / "Dockerfile", dockerfile_text=b"FROM x\n", max_bytes=BIG, max_files=100)
+    assert rewritten.digest == again.digest != digest
+    (two / "main.go").write_text("package main // changed\n")
+    assert pack(two, two / "Dockerfile", max_bytes=BIG, max_files=100).digest != digest
+    (one / "main.go").chmod(0o755)
+    assert pack(one, one / "Dockerfile", max_bytes=BIG, max_files=100).digest != digest

@@ -56,6 +56,11 @@ class BuildResult(Frozen):
     error: str | None = Field(default=None, description="One line: why the build failed.")
     log_tail: str = Field(description="The build log, head and tail kept when long.")
     log_truncated: bool = False
+    reused: bool = Field(
+        default=False,
+        description="An identical submission graded earlier in the same run was built and run "
+        "instead; its results are these.",
+    )
 
 
 class Layer(Frozen):
@@ -136,6 +141,10 @@ class SubmissionResult(SubmissionInfo):
     max_score: float
     graded_at: datetime | None = Field(default=None, description="When this row was graded.")
     seconds: float | None = Field(default=None, description="How long grading it took.")
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds per phase: fetch, analyze, pack, build, inspect, run, probe, score.",
+    )
     tasks: list[TaskResult] = Field(default_factory=list)
 
 

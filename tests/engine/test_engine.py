@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.buildcontext import pack
 from grader.engine import LABEL, BuildRequest, Engine
 from grader.errors import EngineUnavailable
 from grader.models.rubric import Limits, RunSpec
@@ -20,7 +21,8 @@ def context(tmp_path: Path, dockerfile: str, **files: str) -> BuildRequest:
     (tmp_path / "Dockerfile").write_text(dockerfile)
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    return BuildRequest(context=tmp_path, dockerfile=tmp_path / "Dockerfile", name="t")
+    packed = pack(tmp_path, tmp_path / "Dockerfile", max_bytes=10**9, max_files=10_000)
+    return BuildRequest(context=packed, name="t")
 
 
 def test_build_measure_and_run(tmp_path, busybox_image):

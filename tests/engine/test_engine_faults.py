@@ -29,6 +29,7 @@ class EngineProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self.connections = 0
 
     @property
     def url(self) -> str:
@@ -65,6 +66,7 @@ class EngineProxy:
             upstream.connect(self.upstream)
             with self._lock:
                 self._open |= {client, upstream}
+                self.connections += 1
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
