@@ -42,6 +42,16 @@ def _pairs(ctx: click.Context, param: click.Parameter, values: Sequence[str]) ->
     return result
 
 
+_image_map = click.option(
+    "--image-map",
+    "image_map",
+    multiple=True,
+    callback=_pairs,
+    metavar="SRC=DST",
+    help="Use image DST wherever a Dockerfile names SRC (mirrors, offline hosts); repeatable.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="grader")
 def cli() -> None:
@@ -83,14 +93,7 @@ def inspect(dockerfile: Path, as_json: bool, target: str | None, build_args: dic
 @click.option("--static-only", is_flag=True, help="Only the checks that need no Docker Engine.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write results here.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write a report here.")
-@click.option(
-    "--image-map",
-    "image_map",
-    multiple=True,
-    callback=_pairs,
-    metavar="SRC=DST",
-    help="Build with image DST wherever the Dockerfile names SRC (mirrors, offline hosts).",
-)
+@_image_map
 @click.option("--student", help="Name to report (default: the directory's name).")
 @click.option("--instructor", is_flag=True, help="Show hidden criteria too.")
 @click.option("--watch", is_flag=True, help="Check again whenever a file of a task changes.")
@@ -149,9 +152,10 @@ class _CheckSettings:
 
 
 def _check_once(loaded: LoadedRubric, options: GradeOptions, settings: _CheckSettings) -> int:
+    from grader.files import write_text_atomic
     from grader.grading import check_repository
     from grader.report.terminal import print_submission
-    from grader.results import write_results, write_text_atomic
+    from grader.results import write_results
 
     outcome = check_repository(
         settings.repo_dir,
@@ -230,14 +234,7 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "--repo-template",
     help="Repository address from roster columns, e.g. https://host/org/lesson-{github_username}.",
 )
-@click.option(
-    "--image-map",
-    "image_map",
-    multiple=True,
-    callback=_pairs,
-    metavar="SRC=DST",
-    help="Build with image DST wherever a Dockerfile names SRC.",
-)
+@_image_map
 @click.option(
     "--submissions",
     "submissions_dir",
@@ -441,14 +438,7 @@ def merge(parts: tuple[Path, ...], out: Path) -> int:
 @cli.command()
 @click.argument("folders", metavar="DIR...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_name", help="A bundled rubric or a file.")
-@click.option(
-    "--image-map",
-    "image_map",
-    multiple=True,
-    callback=_pairs,
-    metavar="SRC=DST",
-    help="Check DST wherever a Dockerfile names SRC.",
-)
+@_image_map
 @click.option("--docker-host", "docker_host", metavar="URL", help="The engine to fill.")
 def prefetch(
     folders: tuple[Path, ...],

@@ -1,11 +1,8 @@
-"""Reading and writing results files: atomic writes, so a crash never leaves half a file."""
+"""Reading, writing and merging results files."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,25 +10,10 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from grader.errors import InputError, ResultsError
+from grader.files import read_input, write_text_atomic
 from grader.models.results import Results, SubmissionResult
 
 _MAX_RESULTS_BYTES = 1024 * 1024 * 1024
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def to_json(results: Results) -> str:
@@ -56,12 +38,7 @@ def write_results(path: Path, results: Results) -> None:
 
 def read_results(path: Path) -> Results:
     """Load a results document, refusing anything that is not one of ours."""
-    try:
-        if path.stat().st_size > _MAX_RESULTS_BYTES:
-            raise ResultsError(f"{path}: too large to be a results file")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    raw = read_input(path, what="results file", limit=_MAX_RESULTS_BYTES, error=ResultsError)
     try:
         return Results.model_validate_json(raw)
     except ValidationError as exc:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import InputError
+from grader.files import read_input
 
 _MAX_ROSTER_BYTES = 16 * 1024 * 1024
 # Student ids become file and directory names (submissions/<a>/<id>/, students/<id>.html).
@@ -61,12 +62,7 @@ def _template_fields(template: str) -> list[str]:
 
 
 def _text(path: Path) -> str:
-    try:
-        if path.stat().st_size > _MAX_ROSTER_BYTES:
-            raise InputError(f"{path}: too large to be a roster")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the roster: {exc.strerror or exc}") from exc
+    raw = read_input(path, what="roster", limit=_MAX_ROSTER_BYTES)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from grader.errors import InputError, RubricError
+from grader.files import read_input
 from grader.models.rubric import Rubric
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -49,12 +50,7 @@ def _read(name_or_path: str) -> tuple[bytes, str]:
     if path.suffix in _SUFFIXES or path.exists() or "/" in name_or_path:
         if not path.is_file():
             raise InputError(f"{name_or_path}: no such rubric file")
-        if path.stat().st_size > _MAX_RUBRIC_BYTES:
-            raise InputError(f"{name_or_path}: too large to be a rubric")
-        try:
-            return path.read_bytes(), str(path)
-        except OSError as exc:
-            raise InputError(f"{name_or_path}: cannot read the rubric: {exc.strerror}") from exc
+        return read_input(path, what="rubric", limit=_MAX_RUBRIC_BYTES), str(path)
     names = bundled_names()
     if name_or_path not in names:
         raise InputError(

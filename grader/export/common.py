@@ -13,9 +13,9 @@ from typing import Literal
 from pydantic import Field
 
 from grader.errors import InputError
+from grader.files import write_text_atomic
 from grader.models.base import Frozen
 from grader.models.results import Results, SubmissionResult
-from grader.results import write_text_atomic
 from grader.units import format_points
 
 

@@ -23,9 +23,10 @@ import jinja2
 from markupsafe import Markup
 
 from grader.errors import InputError
+from grader.files import write_text_atomic
 from grader.models.results import Results, SubmissionResult
 from grader.report.views import class_page, page_stems, student_page
-from grader.results import to_json, write_text_atomic
+from grader.results import to_json
 from grader.scoring import student_view
 
 STUDENTS_DIR = "students"

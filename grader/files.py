@@ -1,0 +1,40 @@
+"""The files grader reads and writes: capped reads with one-line errors, atomic writes.
+
+A crash, a Ctrl-C or a full disk must never leave half a file where a whole one was, and a
+file the user names must never cost a traceback or all the memory there is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from grader.errors import InputError
+
+
+def read_input(path: Path, *, what: str, limit: int, error: type[InputError] = InputError) -> bytes:
+    """The bytes of a file the user named, or ``error`` saying in one line why not."""
+    try:
+        if path.stat().st_size > limit:
+            raise error(f"{path}: too large to be a {what}")
+        return path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from exc
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
