@@ -181,3 +181,22 @@ def test_export_writes_files_and_lists_the_rows_it_treated_apart(tmp_path):
     bad = grader("export", fixture, "--format", "canvas-csv", "--canvas-assignment-id", "x1")
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_inspect_never_shows_a_traceback_on_hostile_files(tmp_path):
+    binary = tmp_path / "binary"
+    binary.write_bytes(bytes(range(256)) * 64)
+    big = tmp_path / "big"
+    big.write_bytes(b"FROM scratch\n" + b"# filler\n" * (5 * 1024 * 1024 // 9))
+    latin = tmp_path / "latin1"
+    latin.write_bytes(b"FROM scratch\nLABEL author=J\xe9r\xf4me\n")
+    for path in (binary, big):
+        done = grader("inspect", path, "--json")
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert json.loads(done.stdout)["error"]
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert "too large to be a Dockerfile" in grader("inspect", big, "--json").stderr
+    done = grader("inspect", latin)
+    assert done.returncode == 0, done.stderr
+    assert "scratch" in done.stdout
