@@ -1,11 +1,13 @@
 """The Docker Engine as grading uses it: sandboxed builds and runs that always clean up after.
 
-One ``Engine`` is one grading run. Everything it makes carries the label ``grader.run`` (run id,
-host and process) and a unique name, every build and run has a hard wall-clock timeout, and
-leaving the ``with`` block (normally, on an error, on Ctrl-C) stops what is still going and
-force-removes every container and image of the run, unless ``keep`` asks to leave them for
-debugging. ``docker.errors``, ``requests`` and socket errors are translated here, at the boundary,
-into ``grader.errors``; nothing upstream leaks past this module.
+One ``Engine`` is one grading run. Every container it makes carries the label ``grader.run`` and
+every image a tag under ``grader-run/``, both naming the run, host and process; every build and
+run has a hard wall-clock timeout. A ``scope`` (one submission) has its objects removed, in the
+background, when it ends; leaving the ``with`` block (normally, on an error, on Ctrl-C) stops
+what is still going and force-removes every container and image of the run, unless ``keep``
+asks to leave them for debugging. ``docker.errors``, ``requests`` and socket errors are
+translated here, at the boundary, into ``grader.errors``; nothing upstream leaks past this
+module.
 """
 
 from __future__ import annotations
@@ -293,8 +295,8 @@ class _BuildsOrDeletions:
                 self._changed.notify_all()
 
     @contextlib.contextmanager
-    def deleting(self, timeout: float) -> Iterator[None]:
-        """Delete alone; after ``timeout`` (a build that will not end) go ahead anyway."""
+    def deleting(self, timeout: float | None) -> Iterator[None]:
+        """Delete alone; after ``timeout``, if one is given, go ahead anyway."""
         with self._changed:
             self._changed.wait_for(lambda: not self._builds and not self._deleting, timeout)
             self._deleting = True
@@ -517,7 +519,11 @@ class Engine:
                 made.add(container=container, image=image, intermediates=intermediates)
 
     def _remove(self, made: _Made, *, everything_labelled: bool = False) -> None:
-        """Remove containers, then tagged images, then the intermediate images, newest first."""
+        """Remove containers, then tagged images, then the intermediate images, newest first.
+
+        Image deletions wait for a moment when no build runs; at the end of the run (everything
+        labelled) builds have been stopped, and the wait is bounded in case one hangs.
+        """
         api = self._api
         containers, images = set(made.containers), sorted(made.images)
         if everything_labelled:  # also what was under way when the run was stopped
@@ -530,7 +536,7 @@ class Engine:
                 log.warning("could not list this run's objects: %s", _describe(exc))
         for cid in containers:
             self._remove_container(cid)
-        with self._images_in_use.deleting(timeout=_GRACE * 3):
+        with self._images_in_use.deleting(timeout=_GRACE * 3 if everything_labelled else None):
             for image in images:
                 self._remove_image(image, force=True)
             for image in reversed(made.intermediates):

@@ -198,7 +198,8 @@ class _TaskGrader:
         """
         task = self.task
         main = BuildSpec(task.dockerfile, task.context_dir, task.target)
-        specs = ([main] if wanted.main_image else []) + sorted(wanted.builds - {main}, key=repr)
+        first = [main] if wanted.main_image or main in wanted.builds else []
+        specs = first + sorted(wanted.builds - {main}, key=repr)
         requests: dict[BuildSpec, tuple[BuildRequest, list[str]]] = {}
         try:
             for spec in specs:
@@ -210,8 +211,7 @@ class _TaskGrader:
                 sorted(wanted.paths),
                 sorted(wanted.build_paths, key=repr),
                 wanted.run,
-                wanted.builds,
-                self.build_args,
+                sorted(self.build_args.items()),
                 self.rubric.defaults.platform,
             )
             if self.cache is None:
@@ -259,32 +259,33 @@ class _TaskGrader:
         assert self.engine is not None
         engine, task, limits, clock = self.engine, self.task, self.limits, self.stopwatch
         build = image = run = None
+        main_built: Built | None = None
         paths: dict[str, bool] = {}
         others: dict[BuildSpec, OtherBuild] = {}
         if main in requests:
-            built = self._build(*requests[main])
-            build = built.result
-            if built.image is not None:
+            main_built = self._build(*requests[main])
+            build = main_built.result
+            if main_built.image is not None:
                 with clock.time("inspect"):
-                    measured = engine.image_facts(built.image)
+                    measured = engine.image_facts(main_built.image)
                 image = ImageFacts(size_bytes=measured.size_bytes, layers=measured.layers)
                 if wanted.run:
                     with clock.time("run"):
-                        run = engine.run(built.image, task.run, limits)
+                        run = engine.run(main_built.image, task.run, limits)
                 if wanted.paths:
                     with clock.time("probe"):
-                        paths = engine.paths_exist(built.image, sorted(wanted.paths))
+                        paths = engine.paths_exist(main_built.image, sorted(wanted.paths))
         for spec in sorted(wanted.builds, key=repr):
-            if spec == main and build is not None:
-                size = image.size_bytes if image else None
-                others[spec] = OtherBuild(result=build, size_bytes=size, paths=paths)
-                continue
-            built = self._build(*requests[spec])
+            # the task's own build serves a criterion that asks for that very build
+            built = main_built if spec == main and main_built else self._build(*requests[spec])
             size = None
             found: dict[str, bool] = {}
             if built.image is not None:
-                with clock.time("inspect"):
-                    size = engine.image_facts(built.image).size_bytes
+                if built is main_built and image is not None:
+                    size = image.size_bytes
+                else:
+                    with clock.time("inspect"):
+                        size = engine.image_facts(built.image).size_bytes
                 lookups = sorted(p for s, p in wanted.build_paths if s == spec)
                 if lookups:
                     with clock.time("probe"):

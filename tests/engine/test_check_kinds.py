@@ -94,3 +94,25 @@ def test_partial_credit_and_evidence_from_the_engine(graded):
     assert found["size-reduction"].evidence.measured >= 5
     assert task.run is not None
     assert task.run.stdout == "hello world\n"
+
+
+def test_a_target_build_that_is_the_task_build_itself(tmp_path, busybox_image):
+    repo = tmp_path / "student"
+    (repo / "app").mkdir(parents=True)
+    (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
+    rubric = textwrap.dedent(
+        """\
+        assignment: same
+        title: The task's own target
+        tasks:
+          - id: app
+            title: Builder only
+            dockerfile: app/Dockerfile
+            target: builder
+            criteria:
+              - {check: target_builds, points: 1, target: builder, paths_present: [/out/greet]}
+        """
+    )
+    outcome = check_repository(repo, parse(rubric.encode(), "same.yaml"), GradeOptions())
+    [criterion] = outcome.results.submissions[0].tasks[0].criteria
+    assert criterion.passed, criterion.message
