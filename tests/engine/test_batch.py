@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -15,30 +13,18 @@ import pytest
 
 from tests import baseimages
 from tests.conftest import EXAMPLES
+from tests.engine.helpers import (
+    engine_objects,
+    finish,
+    grade,
+    grader,
+    rows,
+    slow_class,
+    wait_for_rows,
+)
 from tests.gitrepos import commit, make_repo
 
 DEADLINE = "2026-12-01T23:59:00Z"
-
-
-def grader(*args: str | Path, **kwargs) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "grader", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        **kwargs,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=1800)
-    return process.returncode, out, err
-
-
-def rows(out: Path) -> dict[str, dict]:
-    results = json.loads((out / "results.json").read_text())
-    return {row["student"]: row for row in results["submissions"]}
 
 
 def task1_repo(path: Path, source: Path, date: str, edit=None) -> Path:
@@ -161,72 +147,11 @@ def test_a_class_every_row_asserted(tmp_path, go_images):
         assert [r["student"] for r in one["submissions"]] == [student]
 
 
-SLOW_RUBRIC = """\
-assignment: slow
-title: Slow builds
-tasks:
-  - id: app
-    title: App
-    dockerfile: Dockerfile
-    criteria:
-      - {check: output, points: 1, contains: hello}
-"""
-
-
-def slow_class(tmp_path: Path, busybox_image: str, students: int) -> tuple[Path, Path]:
-    lines = ["student,repo"]
-    for n in range(students):
-        repo = make_repo(tmp_path / f"s{n}")
-        dockerfile = (
-            f"FROM {busybox_image}\nRUN sleep 3 && echo student {n} > /who\n"
-            'CMD ["sh", "-c", "echo hello from $(cat /who)"]\n'
-        )
-        commit(repo, "work", "2026-11-20T00:00:00Z", {"Dockerfile": dockerfile})
-        lines.append(f"s{n},s{n}")
-    roster = tmp_path / "roster.csv"
-    roster.write_text("\n".join(lines) + "\n")
-    rubric = tmp_path / "slow.yaml"
-    rubric.write_text(textwrap.dedent(SLOW_RUBRIC))
-    return roster, rubric
-
-
-def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict[str, dict]:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        if (out / "results.json").exists():
-            found = rows(out)  # always a whole, valid file, whenever it is read
-            if len(found) >= count:
-                return found
-        time.sleep(0.2)
-    raise AssertionError("the batch never finished a row")
-
-
-def engine_objects(docker_client) -> list[str]:
-    selector = {"label": "grader.run"}
-    containers = [c["Id"] for c in docker_client.api.containers(all=True, filters=selector)]
-    images = [i["Id"] for i in docker_client.api.images(filters={"reference": "grader-run/*"})]
-    return containers + images
-
-
 @pytest.mark.keeps_objects
 def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image, docker_client):
     roster, rubric = slow_class(tmp_path, busybox_image, 3)
     out = tmp_path / "out"
-    args = (
-        "grade",
-        "--rubric",
-        rubric,
-        "--roster",
-        roster,
-        "--jobs",
-        "1",
-        "--out",
-        out,
-        "--submissions",
-        tmp_path / "subs",
-    )
-    process = grader(*args)
+    process = grade(tmp_path, rubric, roster, "--jobs", "1")
     first = wait_for_rows(out, 1, process)
     process.send_signal(signal.SIGKILL)  # no clean-up at all: the harshest interruption
     process.wait()
@@ -239,7 +164,7 @@ def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image,
     assert done.returncode == 0, done.stderr
     assert engine_objects(docker_client) == []
 
-    status, _, err = finish(grader(*args))
+    status, _, err = finish(grade(tmp_path, rubric, roster, "--jobs", "1"))
     assert status == 0, err
     final = rows(out)
     assert sorted(final) == ["s0", "s1", "s2"]
@@ -253,19 +178,7 @@ def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image,
 def test_ctrl_c_stops_cleans_up_and_keeps_finished_rows(tmp_path, busybox_image, docker_client):
     roster, rubric = slow_class(tmp_path, busybox_image, 3)
     out = tmp_path / "out"
-    process = grader(
-        "grade",
-        "--rubric",
-        rubric,
-        "--roster",
-        roster,
-        "--jobs",
-        "1",
-        "--out",
-        out,
-        "--submissions",
-        tmp_path / "subs",
-    )
+    process = grade(tmp_path, rubric, roster, "--jobs", "1")
     first = wait_for_rows(out, 1, process)
     time.sleep(1)  # into the next build
     process.send_signal(signal.SIGINT)
@@ -279,26 +192,15 @@ def test_ctrl_c_stops_cleans_up_and_keeps_finished_rows(tmp_path, busybox_image,
 def test_only_regrades_one_student_and_merges(tmp_path, busybox_image):
     roster, rubric = slow_class(tmp_path, busybox_image, 2)
     out = tmp_path / "out"
-    base = (
-        "grade",
-        "--rubric",
-        rubric,
-        "--roster",
-        roster,
-        "--out",
-        out,
-        "--submissions",
-        tmp_path / "subs",
-    )
-    status, _, err = finish(grader(*base))
+    status, _, err = finish(grade(tmp_path, rubric, roster))
     assert status == 0, err
     before = rows(out)
-    status, _, err = finish(grader(*base, "--only", "s1"))
+    status, _, err = finish(grade(tmp_path, rubric, roster, "--only", "s1"))
     assert status == 0, err
     after = rows(out)
     assert sorted(after) == ["s0", "s1"]
     assert after["s0"]["graded_at"] == before["s0"]["graded_at"]
     assert after["s1"]["seconds"] is not None
-    status, _, err = finish(grader(*base, "--only", "nobody"))
+    status, _, err = finish(grade(tmp_path, rubric, roster, "--only", "nobody"))
     assert status == 2
     assert err.strip() == "grader: --only nobody: not on the roster"

@@ -2,81 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.engine.test_batch import engine_objects, finish, grader, rows, slow_class
-from tests.gitrepos import commit, make_repo
-
-
-class EngineProxy:
-    """A unix-socket relay to the real engine that can be cut and restored, like a daemon that
-    restarts under a running batch."""
-
-    def __init__(self, upstream: str = "/var/run/docker.sock") -> None:
-        self.upstream = upstream
-        self.path = Path(tempfile.mkdtemp(prefix="gp", dir="/tmp")) / "docker.sock"
-        self._listener: socket.socket | None = None
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self.connections = 0
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.path}"
-
-    def start(self) -> None:
-        listener = socket.socket(socket.AF_UNIX)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        listener.bind(str(self.path))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        with self._lock:
-            for sock in self._open:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            self._open.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(self.upstream)
-            with self._lock:
-                self._open |= {client, upstream}
-                self.connections += 1
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
+from tests.engine.helpers import (
+    EngineProxy,
+    engine_objects,
+    finish,
+    grade,
+    make_class,
+    rows,
+    slow_class,
+)
 
 
 def test_no_engine_stops_before_any_work(tmp_path):
@@ -118,27 +60,7 @@ def test_engine_drop_mid_batch_marks_rows_and_the_rerun_regrades_only_them(
     proxy = EngineProxy()
     proxy.start()
     out = tmp_path / "out"
-    args = (
-        "grade",
-        "--rubric",
-        rubric,
-        "--roster",
-        roster,
-        "--jobs",
-        "1",
-        "--out",
-        out,
-        "--submissions",
-        tmp_path / "subs",
-    )
-    env = {**os.environ, "DOCKER_HOST": proxy.url, "COLUMNS": "200"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "grader", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = grade(tmp_path, rubric, roster, "--jobs", "1", env={"DOCKER_HOST": proxy.url})
     deadline = time.monotonic() + 300
     while not (out / "results.json").exists() or not rows(out):
         assert time.monotonic() < deadline
@@ -158,7 +80,9 @@ def test_engine_drop_mid_batch_marks_rows_and_the_rerun_regrades_only_them(
         assert "Docker Engine" in found[student]["error"]
 
     proxy.start()
-    status, _, err = finish(grader(*args))
+    status, _, err = finish(
+        grade(tmp_path, rubric, roster, "--jobs", "1", env={"DOCKER_HOST": proxy.url})
+    )
     assert status == 0, err
     again = rows(out)
     assert all(row["status"] == "graded" for row in again.values())
@@ -183,30 +107,10 @@ def test_broken_inputs_each_get_a_clear_row_and_the_batch_goes_on(tmp_path, busy
         "huge": {"Dockerfile": "FROM scratch\n" + "x" * (10 * 1024 * 1024)},
         "nofrom": {"Dockerfile": "RUN echo no base\n"},
     }
-    lines = ["student,repo"]
-    for student, files in students.items():
-        repo = make_repo(tmp_path / student)
-        for name, text in files.items():
-            (repo / name).write_bytes(text.encode("latin-1"))
-        commit(repo, "work", "2026-11-20T00:00:00Z")
-        lines.append(f"{student},{repo}")
-    roster = tmp_path / "roster.csv"
-    roster.write_text("\n".join(lines) + "\n")
+    roster = make_class(tmp_path, students)
     _, rubric = slow_class(tmp_path / "unused", busybox_image, 1)
     out = tmp_path / "out"
-    status, _, err = finish(
-        grader(
-            "grade",
-            "--rubric",
-            rubric,
-            "--roster",
-            roster,
-            "--out",
-            out,
-            "--submissions",
-            tmp_path / "subs",
-        )
-    )
+    status, _, err = finish(grade(tmp_path, rubric, roster))
     assert status == 0, err
     found = rows(out)
     assert found["good"]["score"] == 1.0

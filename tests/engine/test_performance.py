@@ -9,9 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.engine.test_batch import finish, grader, rows
-from tests.engine.test_engine_faults import EngineProxy
-from tests.gitrepos import commit, make_repo
+from tests.engine.helpers import EngineProxy, finish, grade, make_class, rows
 
 RUBRIC = """\
 assignment: speed
@@ -26,17 +24,10 @@ tasks:
 """
 
 
-def make_class(tmp_path: Path, image: str, dockerfiles: dict[str, str]) -> tuple[Path, Path]:
-    lines = ["student,repo"]
-    for student, dockerfile in dockerfiles.items():
-        repo = make_repo(tmp_path / "repos" / student)
-        # in a folder of its own: a context holding .git differs between clones, and is rebuilt
-        commit(
-            repo, "work", "2026-11-20T00:00:00Z", {"app/Dockerfile": dockerfile.format(image=image)}
-        )
-        lines.append(f"{student},{repo}")
-    roster = tmp_path / "roster.csv"
-    roster.write_text("\n".join(lines) + "\n")
+def speed_class(tmp_path: Path, image: str, dockerfiles: dict[str, str]) -> tuple[Path, Path]:
+    # each Dockerfile in a folder of its own: a context holding .git differs between clones
+    files = {s: {"app/Dockerfile": d.format(image=image)} for s, d in dockerfiles.items()}
+    roster = make_class(tmp_path, files)
     rubric = tmp_path / "speed.yaml"
     rubric.write_text(textwrap.dedent(RUBRIC))
     return roster, rubric
@@ -46,27 +37,13 @@ TEMPLATE = 'FROM {image}\nRUN sleep 2 && echo built > /b\nCMD ["echo", "hello"]\
 
 
 def test_identical_submissions_are_built_once_and_timings_are_kept(tmp_path, busybox_image):
-    roster, rubric = make_class(
+    roster, rubric = speed_class(
         tmp_path,
         busybox_image,
         {"a": TEMPLATE, "b": TEMPLATE, "c": TEMPLATE, "d": TEMPLATE.replace("built", "other")},
     )
     out = tmp_path / "out"
-    status, _, err = finish(
-        grader(
-            "grade",
-            "--rubric",
-            rubric,
-            "--roster",
-            roster,
-            "--jobs",
-            "2",
-            "--out",
-            out,
-            "--submissions",
-            tmp_path / "subs",
-        )
-    )
+    status, _, err = finish(grade(tmp_path, rubric, roster, "--jobs", "2"))
     assert status == 0, err
     found = rows(out)
     assert all(row["score"] == 2.0 for row in found.values())
@@ -80,25 +57,13 @@ def test_identical_submissions_are_built_once_and_timings_are_kept(tmp_path, bus
 
 
 def test_a_missing_base_image_is_one_clear_message_without_a_build(tmp_path, busybox_image):
-    roster, rubric = make_class(
+    roster, rubric = speed_class(
         tmp_path,
         busybox_image,
         {"good": TEMPLATE, "typo": 'FROM grader-test/no-such-image:1\nCMD ["echo", "hello"]\n'},
     )
     out = tmp_path / "out"
-    status, _, err = finish(
-        grader(
-            "grade",
-            "--rubric",
-            rubric,
-            "--roster",
-            roster,
-            "--out",
-            out,
-            "--submissions",
-            tmp_path / "subs",
-        )
-    )
+    status, _, err = finish(grade(tmp_path, rubric, roster))
     assert status == 0, err
     typo = rows(out)["typo"]["tasks"][0]["build"]
     assert not typo["ok"]
@@ -107,7 +72,7 @@ def test_a_missing_base_image_is_one_clear_message_without_a_build(tmp_path, bus
 
 
 def test_jobs_spread_over_several_engines(tmp_path, busybox_image):
-    roster, rubric = make_class(
+    roster, rubric = speed_class(
         tmp_path,
         busybox_image,
         {f"s{n}": TEMPLATE.replace("built", f"built {n}") for n in range(4)},
@@ -117,18 +82,12 @@ def test_jobs_spread_over_several_engines(tmp_path, busybox_image):
     try:
         out = tmp_path / "out"
         status, _, err = finish(
-            grader(
-                "grade",
-                "--rubric",
+            grade(
+                tmp_path,
                 rubric,
-                "--roster",
                 roster,
                 "--jobs",
                 "2",
-                "--out",
-                out,
-                "--submissions",
-                tmp_path / "subs",
                 "--docker-host",
                 "unix:///var/run/docker.sock",
                 "--docker-host",
@@ -143,7 +102,7 @@ def test_jobs_spread_over_several_engines(tmp_path, busybox_image):
 
 
 def test_shards_graded_apart_and_merged(tmp_path, busybox_image):
-    roster, rubric = make_class(
+    roster, rubric = speed_class(
         tmp_path,
         busybox_image,
         {f"s{n}": TEMPLATE.replace("sleep 2 && ", "") for n in range(5)},
@@ -151,21 +110,7 @@ def test_shards_graded_apart_and_merged(tmp_path, busybox_image):
     outs = []
     for index in (1, 2):
         out = tmp_path / f"shard{index}"
-        status, _, err = finish(
-            grader(
-                "grade",
-                "--rubric",
-                rubric,
-                "--roster",
-                roster,
-                "--shard",
-                f"{index}/2",
-                "--out",
-                out,
-                "--submissions",
-                tmp_path / "subs",
-            )
-        )
+        status, _, err = finish(grade(tmp_path, rubric, roster, "--shard", f"{index}/2", out=out))
         assert status == 0, err
         outs.append(out)
     assert sorted(rows(outs[0])) == ["s0", "s2", "s4"]

@@ -1,0 +1,173 @@
+"""What the engine tests share: running grader, reading what it wrote, making a class."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from tests.gitrepos import commit, make_repo
+
+
+def grader(*args: str | Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """The command line, as a process, with ``env`` added to this one's environment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "grader", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=1800)
+    return process.returncode, out, err
+
+
+def rows(out: Path) -> dict[str, dict]:
+    results = json.loads((out / "results.json").read_text())
+    return {row["student"]: row for row in results["submissions"]}
+
+
+def grade(
+    tmp_path: Path,
+    rubric: Path,
+    roster: Path,
+    *extra: str | Path,
+    out: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """`grader grade` into ``out`` (default tmp_path/out), cloning into tmp_path/subs."""
+    target = out or tmp_path / "out"
+    options = ("--rubric", rubric, "--roster", roster, "--out", target)
+    return grader("grade", *options, "--submissions", tmp_path / "subs", *extra, env=env)
+
+
+def make_class(where: Path, students: Mapping[str, Mapping[str, str]]) -> Path:
+    """A repository per student holding its files, one commit each; returns the roster."""
+    lines = ["student,repo"]
+    for student, files in students.items():
+        repo = make_repo(where / "repos" / student)
+        commit(repo, "work", "2026-11-20T00:00:00Z", files)
+        lines.append(f"{student},{repo}")
+    roster = where / "roster.csv"
+    roster.write_text("\n".join(lines) + "\n")
+    return roster
+
+
+SLOW_RUBRIC = """\
+assignment: slow
+title: Slow builds
+tasks:
+  - id: app
+    title: App
+    dockerfile: Dockerfile
+    criteria:
+      - {check: output, points: 1, contains: hello}
+"""
+
+
+def slow_class(tmp_path: Path, busybox_image: str, students: int) -> tuple[Path, Path]:
+    """Students whose builds take a few seconds each, and a rubric that checks their output."""
+    roster = make_class(
+        tmp_path,
+        {
+            f"s{n}": {
+                "Dockerfile": f"FROM {busybox_image}\nRUN sleep 3 && echo student {n} > /who\n"
+                'CMD ["sh", "-c", "echo hello from $(cat /who)"]\n'
+            }
+            for n in range(students)
+        },
+    )
+    rubric = tmp_path / "slow.yaml"
+    rubric.write_text(textwrap.dedent(SLOW_RUBRIC))
+    return roster, rubric
+
+
+def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict[str, dict]:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        if (out / "results.json").exists():
+            found = rows(out)  # always a whole, valid file, whenever it is read
+            if len(found) >= count:
+                return found
+        time.sleep(0.2)
+    raise AssertionError("the batch never finished a row")
+
+
+def engine_objects(docker_client) -> list[str]:
+    selector = {"label": "grader.run"}
+    containers = [c["Id"] for c in docker_client.api.containers(all=True, filters=selector)]
+    images = [i["Id"] for i in docker_client.api.images(filters={"reference": "grader-run/*"})]
+    return containers + images
+
+
+class EngineProxy:
+    """A unix-socket relay to the real engine that can be cut and restored, like a daemon that
+    restarts under a running batch."""
+
+    def __init__(self, upstream: str = "/var/run/docker.sock") -> None:
+        self.upstream = upstream
+        self.path = Path(tempfile.mkdtemp(prefix="gp", dir="/tmp")) / "docker.sock"
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.connections = 0
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.path}"
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_UNIX)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        listener.bind(str(self.path))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        with self._lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.upstream)
+            with self._lock:
+                self._open |= {client, upstream}
+                self.connections += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
