@@ -177,10 +177,7 @@ def _check_once(loaded: LoadedRubric, options: GradeOptions, settings: _CheckSet
         from grader.report import render_student_page
 
         page = render_student_page(results, submission, instructor=settings.instructor)
-        try:
-            write_text_atomic(settings.html_path, page)
-        except OSError as exc:
-            raise InputError(f"{settings.html_path}: cannot write: {exc.strerror or exc}") from exc
+        write_text_atomic(settings.html_path, page)
     if submission.status == "error":
         click.echo(f"grader: {submission.error}", err=True)
     return outcome.exit_status

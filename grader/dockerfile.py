@@ -546,6 +546,15 @@ class _Lexer:
         finally:
             self.raw = saved
 
+    def closed_by(self, stop: str, raw: bool, missing: str) -> str:
+        """``until`` inside ${...}: running out of text there is BuildKit's "missing" error."""
+        try:
+            return self.until(stop, raw)
+        except _ExpandError:
+            if self.pos >= self.n:
+                raise _ExpandError(f"syntax error: missing {missing}") from None
+            raise
+
     def single_quote(self) -> str:
         self.pos += 1
         end = self.text.find("'", self.pos)
@@ -640,12 +649,7 @@ class _Lexer:
             self.buildkit_only = True
             if null_is_unset:
                 raise _ExpandError(f"unsupported modifier ({modifier}) in substitution")
-        try:
-            word = self.until("}", raw)
-        except _ExpandError:
-            if self.pos >= self.n:
-                raise _ExpandError("syntax error: missing '}'") from None
-            raise
+        word = self.closed_by("}", raw, "'}'")
         value, is_set = self.lookup(name)
         empty = not is_set or (null_is_unset and value == "")
         if char == "-":
@@ -670,18 +674,8 @@ class _Lexer:
         replace_all = self.peek() == "/"
         if replace_all:
             self.pos += 1
-        try:
-            pattern = self.until("/", True)
-        except _ExpandError:
-            if self.pos >= self.n:
-                raise _ExpandError("syntax error: missing '/' in ${}") from None
-            raise
-        try:
-            replacement = self.until("}", True)
-        except _ExpandError:
-            if self.pos >= self.n:
-                raise _ExpandError("syntax error: missing '}'") from None
-            raise
+        pattern = self.closed_by("/", True, "'/' in ${}")
+        replacement = self.closed_by("}", True, "'}'")
         value, _ = self.lookup(name)
         return _replace_pattern(pattern, replacement, value, replace_all)
 

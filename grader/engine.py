@@ -38,8 +38,14 @@ from docker.utils.socket import frames_iter
 from grader import imageref
 from grader.buildcontext import PackedContext
 from grader.capped import CappedBuffer, one_line
-from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, GraderError
-from grader.models.results import BuildResult, Layer, RunResult
+from grader.errors import (
+    EngineError,
+    EngineUnavailable,
+    EnvironmentProblem,
+    GraderError,
+    counterpart,
+)
+from grader.models.results import BuildResult, ImageFacts, Layer, RunResult
 from grader.models.rubric import Limits, RunSpec
 
 log = logging.getLogger(__name__)
@@ -134,13 +140,12 @@ def translate(exc: BaseException) -> GraderError:
     """The ``grader.errors`` counterpart of an upstream exception, with a one-line message."""
     if isinstance(exc, GraderError):
         return exc
-    for klass in type(exc).__mro__:
-        target = _TRANSLATION.get(klass)
-        if target is not None:
-            if target is EngineUnavailable:
-                return EngineUnavailable(f"the Docker Engine stopped answering: {_describe(exc)}")
-            return target(f"Docker Engine: {_describe(exc)}")
-    raise exc
+    target = counterpart(exc, _TRANSLATION)
+    if target is None:
+        raise exc
+    if target is EngineUnavailable:
+        return EngineUnavailable(f"the Docker Engine stopped answering: {_describe(exc)}")
+    return target(f"Docker Engine: {_describe(exc)}")
 
 
 @contextlib.contextmanager
@@ -170,14 +175,6 @@ class Built:
 
     result: BuildResult
     image: str | None
-
-
-@dataclass(frozen=True)
-class ImageFacts:
-    """What the engine says about an image."""
-
-    size_bytes: int
-    layers: list[Layer]
 
 
 _STEP = re.compile(r"^Step \d+/\d+ : ")
@@ -741,19 +738,19 @@ class Engine:
         except docker.errors.NotFound:
             return None
 
-    def image_facts(self, image: str) -> ImageFacts:
-        """Size and layers of an image, as the engine counts them."""
+    def image_facts(self, image: str, *, layers: bool = True) -> ImageFacts:
+        """Size (and, unless only the size is wanted, layers) of an image, as the engine counts."""
         with _boundary():
             attrs = self._api.inspect_image(image)
-            history = self._api.history(image)
-        layers = [
+            history = self._api.history(image) if layers else []
+        found = [
             Layer(
                 created_by=" ".join(str(h.get("CreatedBy") or h.get("Comment") or "").split()),
                 size_bytes=int(h.get("Size") or 0),
             )
             for h in reversed(history)
         ]
-        return ImageFacts(size_bytes=int(attrs["Size"]), layers=layers)
+        return ImageFacts(size_bytes=int(attrs["Size"]), layers=found)
 
     # -- runs ------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ talks to that library: ``engine.py`` and ``repos.py`` translate them into these 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 class GraderError(Exception):
@@ -66,3 +66,14 @@ class EngineError(GraderError):
 
 class RepositoryError(GraderError):
     """A student repository cannot be cloned, fetched or read."""
+
+
+def counterpart(
+    exc: BaseException, table: Mapping[type[BaseException], type[GraderError]]
+) -> type[GraderError] | None:
+    """The class a translation table gives an upstream exception: its own, or its nearest base's."""
+    for klass in type(exc).__mro__:
+        target = table.get(klass)
+        if target is not None:
+            return target
+    return None

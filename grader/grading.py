@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 from grader import __version__, imageref, repos, scoring
 from grader.buildcontext import pack
 from grader.checks import CHECKS
-from grader.checks.base import BuildSpec, Facts, ImageFacts, Needs, OtherBuild, Outcome
+from grader.checks.base import BuildSpec, Facts, Needs, OtherBuild, Outcome
 from grader.dockerfile import analyze, analyze_file, rewrite_images
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
 from grader.models.criteria import Criterion
 from grader.models.results import (
     BuildResult,
+    ImageFacts,
     Results,
     RunResult,
     SubmissionInfo,
@@ -267,8 +268,7 @@ class _TaskGrader:
             build = main_built.result
             if main_built.image is not None:
                 with clock.time("inspect"):
-                    measured = engine.image_facts(main_built.image)
-                image = ImageFacts(size_bytes=measured.size_bytes, layers=measured.layers)
+                    image = engine.image_facts(main_built.image)
                 if wanted.run:
                     with clock.time("run"):
                         run = engine.run(main_built.image, task.run, limits)
@@ -285,7 +285,7 @@ class _TaskGrader:
                     size = image.size_bytes
                 else:
                     with clock.time("inspect"):
-                        size = engine.image_facts(built.image).size_bytes
+                        size = engine.image_facts(built.image, layers=False).size_bytes
                 lookups = sorted(p for s, p in wanted.build_paths if s == spec)
                 if lookups:
                     with clock.time("probe"):

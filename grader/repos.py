@@ -12,7 +12,13 @@ from pathlib import Path
 import git
 import git.exc
 
-from grader.errors import EnvironmentProblem, GraderError, InputError, RepositoryError
+from grader.errors import (
+    EnvironmentProblem,
+    GraderError,
+    InputError,
+    RepositoryError,
+    counterpart,
+)
 
 # Every exception class GitPython defines in git.exc, mapped explicitly (a test enumerates the
 # module, so a new upstream class fails the suite until it is placed here).
@@ -47,11 +53,10 @@ def translate(exc: BaseException, where: str) -> GraderError:
     """The ``grader.errors`` counterpart of a GitPython exception, naming the repository."""
     if isinstance(exc, GraderError):
         return exc
-    for klass in type(exc).__mro__:
-        target = _TRANSLATION.get(klass)
-        if target is not None:
-            return target(f"{where}: {_detail(exc)}")
-    raise exc
+    target = counterpart(exc, _TRANSLATION)
+    if target is None:
+        raise exc
+    return target(f"{where}: {_detail(exc)}")
 
 
 def _detail(exc: BaseException) -> str:

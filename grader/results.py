@@ -30,10 +30,7 @@ def to_json(results: Results) -> str:
 
 def write_results(path: Path, results: Results) -> None:
     """Save a results document as indented JSON."""
-    try:
-        write_text_atomic(path, to_json(results))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write results: {exc.strerror or exc}") from exc
+    write_text_atomic(path, to_json(results))
 
 
 def read_results(path: Path) -> Results:

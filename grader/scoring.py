@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from grader.checks.base import ImageFacts, Outcome
+from grader.checks.base import Outcome
 from grader.models.analysis import Analysis
 from grader.models.criteria import CriterionBase
 from grader.models.results import (
     BuildResult,
     CriterionResult,
+    ImageFacts,
     ImageResult,
     RunResult,
     SubmissionInfo,
@@ -48,7 +49,7 @@ def criterion_result(criterion: CriterionBase, title: str, outcome: Outcome) -> 
 def image_result(image: ImageFacts, analysis: Analysis) -> ImageResult:
     """The image section of a task result: measured size, statically known base."""
     return ImageResult(
-        size_bytes=image.size_bytes, final_base=analysis.final_base, layers=image.layers
+        size_bytes=image.size_bytes, layers=image.layers, final_base=analysis.final_base
     )
 
 

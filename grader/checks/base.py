@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from grader.models.analysis import Analysis
 from grader.models.criteria import CriterionBase
-from grader.models.results import BuildResult, Evidence, Layer, RunResult
+from grader.models.results import BuildResult, Evidence, ImageFacts, RunResult
 from grader.models.rubric import Task
 
 
@@ -56,14 +56,6 @@ class Needs:
             builds=self.builds | other.builds,
             build_paths=self.build_paths | other.build_paths,
         )
-
-
-@dataclass(frozen=True)
-class ImageFacts:
-    """The task's image, as the engine measured it."""
-
-    size_bytes: int
-    layers: list[Layer] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

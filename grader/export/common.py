@@ -13,7 +13,6 @@ from typing import Literal
 from pydantic import Field
 
 from grader.errors import InputError
-from grader.files import write_text_atomic
 from grader.models.base import Frozen
 from grader.models.results import Results, SubmissionResult
 from grader.units import format_points
@@ -73,15 +72,6 @@ def target_file(out: Path, suffixes: tuple[str, ...], default_name: str) -> Path
     if out.suffix.lower() in suffixes and not out.is_dir():
         return out
     return out / default_name
-
-
-def write(path: Path, text: str) -> Path:
-    """Write atomically; an unwritable path is the user's input, so it is an InputError."""
-    try:
-        write_text_atomic(path, text)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    return path
 
 
 def points(value: float) -> str:

@@ -28,8 +28,8 @@ from grader.export.common import (
     late_text,
     plain_text,
     points,
-    write,
 )
+from grader.files import write_text_atomic
 from grader.models.exports import GradescopeLeaderboardEntry, GradescopeResults, GradescopeTest
 from grader.models.results import Results, SubmissionResult, TaskResult
 from grader.roster import STUDENT_ID
@@ -152,7 +152,9 @@ def write_autograder_results(
             f"{len(results.submissions)} (write a directory instead)"
         )
     row = results.submissions[0]
-    return write(path, _json(gradescope_results(results, row, options or ExportOptions())))
+    return write_text_atomic(
+        path, _json(gradescope_results(results, row, options or ExportOptions()))
+    )
 
 
 def export(results: Results, out: Path, options: ExportOptions) -> ExportResult:
@@ -171,6 +173,6 @@ def export(results: Results, out: Path, options: ExportOptions) -> ExportResult:
             )
         seen.add(row.student)
         document = gradescope_results(results, row, options)
-        written.append(write(out / row.student / "results.json", _json(document)))
+        written.append(write_text_atomic(out / row.student / "results.json", _json(document)))
         notes += _notes(row)
     return ExportResult(written, notes)

@@ -33,8 +33,8 @@ from grader.export.common import (
     late_text,
     points_possible,
     unique,
-    write,
 )
+from grader.files import write_text_atomic
 from grader.models.exports import LtiLineItem, LtiScore, LtiSubmission
 from grader.models.results import Results, SubmissionResult
 
@@ -118,8 +118,10 @@ def export(results: Results, out: Path, options: ExportOptions) -> ExportResult:
     bodies = [_body(s) for s in made]
     array_path, lines_path, item_path = _paths(out)
     written = [
-        write(array_path, json.dumps(bodies, indent=2, ensure_ascii=False) + "\n"),
-        write(lines_path, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bodies)),
-        write(item_path, json.dumps(_body(item), indent=2, ensure_ascii=False) + "\n"),
+        write_text_atomic(array_path, json.dumps(bodies, indent=2, ensure_ascii=False) + "\n"),
+        write_text_atomic(
+            lines_path, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bodies)
+        ),
+        write_text_atomic(item_path, json.dumps(_body(item), indent=2, ensure_ascii=False) + "\n"),
     ]
     return ExportResult(written, notes)

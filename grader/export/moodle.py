@@ -33,8 +33,8 @@ from grader.export.common import (
     points_possible,
     target_file,
     unique,
-    write,
 )
+from grader.files import write_text_atomic
 from grader.models.results import Results, SubmissionResult
 
 DEFAULT_NAME = "moodle-grades.csv"
@@ -92,4 +92,4 @@ def render(results: Results, options: ExportOptions) -> tuple[str, list[ExportNo
 def export(results: Results, out: Path, options: ExportOptions) -> ExportResult:
     """Write the import file at ``out`` (a .csv) or ``out/moodle-grades.csv``."""
     text, notes = render(results, options)
-    return ExportResult([write(target_file(out, (".csv",), DEFAULT_NAME), text)], notes)
+    return ExportResult([write_text_atomic(target_file(out, (".csv",), DEFAULT_NAME), text)], notes)

@@ -70,12 +70,17 @@ class Layer(Frozen):
     size_bytes: int
 
 
-class ImageResult(Frozen):
-    """The image the build produced, as the engine reports it."""
+class ImageFacts(Frozen):
+    """An image as the engine measures it: its size and its layers."""
 
     size_bytes: int
-    final_base: str | None = Field(description="Effective base of the final stage (static).")
     layers: list[Layer] = Field(default_factory=list)
+
+
+class ImageResult(ImageFacts):
+    """The image the build produced: what the engine measured, and its statically known base."""
+
+    final_base: str | None = Field(description="Effective base of the final stage (static).")
 
 
 class RunResult(Frozen):

@@ -22,7 +22,6 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from grader.errors import InputError
 from grader.files import write_text_atomic
 from grader.models.results import Results, SubmissionResult
 from grader.report.views import class_page, page_stems, student_page
@@ -95,22 +94,14 @@ def write_class_pages(results: Results, out: Path) -> list[Path]:
     criteria out; the instructor's copies are in ``instructor/``.
     """
     renderer = _Renderer()
-    written = [_write(out / "index.html", renderer.dashboard(results))]
+    written = [write_text_atomic(out / "index.html", renderer.dashboard(results))]
     for submission, stem in zip(results.submissions, page_stems(results.submissions), strict=True):
         student_copy = renderer.student(results, submission, instructor=False)
-        written.append(_write(out / STUDENTS_DIR / f"{stem}.html", student_copy))
+        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.html", student_copy))
         own = results.model_copy(update={"submissions": [student_view(submission)]})
-        written.append(_write(out / STUDENTS_DIR / f"{stem}.json", to_json(own)))
+        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.json", to_json(own)))
         instructor_copy = renderer.student(
             results, submission, instructor=True, back_href="../index.html"
         )
-        written.append(_write(out / INSTRUCTOR_DIR / f"{stem}.html", instructor_copy))
+        written.append(write_text_atomic(out / INSTRUCTOR_DIR / f"{stem}.html", instructor_copy))
     return written
-
-
-def _write(path: Path, text: str) -> Path:
-    try:
-        write_text_atomic(path, text)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    return path

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from grader.checks.base import Facts, ImageFacts
+from grader.checks.base import Facts
 from grader.models.analysis import Analysis, Stage
 from grader.models.criteria import Criterion
-from grader.models.results import BuildResult, RunResult
+from grader.models.results import BuildResult, ImageFacts, RunResult
 from grader.models.rubric import Task
 
 CRITERION: TypeAdapter[Any] = TypeAdapter(Criterion)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -158,10 +156,8 @@ def test_killed_half_way_then_rerun_keeps_finished_rows(tmp_path, busybox_image,
     kept = rows(out)
     assert set(kept) >= set(first)
     assert len(kept) < 3
-    done = subprocess.run(
-        [sys.executable, "-m", "grader", "clean"], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    status, _, err = finish(grader("clean"))
+    assert status == 0, err
     assert engine_objects(docker_client) == []
 
     status, _, err = finish(grade(tmp_path, rubric, roster, "--jobs", "1"))

@@ -94,6 +94,16 @@ def _cleanup(client: docker.DockerClient, build: Build, keep: str) -> None:
             client.images.remove(image.id, noprune=False)
 
 
+@contextlib.contextmanager
+def _built(client: docker.DockerClient, dockerfile: str, keep: str) -> Iterator[Build]:
+    """A build, whose leftovers are removed when the block ends, however it ends."""
+    build = _build(client, dockerfile)
+    try:
+        yield build
+    finally:
+        _cleanup(client, build, keep)
+
+
 def _rules(text: str) -> list[str]:
     """The rules analyze reports, less the tag advice (the test image is :latest on purpose)."""
     return [p.rule for p in analyze(text).problems if p.rule not in ("latest-tag", "untagged-base")]
@@ -109,13 +119,10 @@ def test_two_unrelated_froms_build_only_the_last(
     client: docker.DockerClient, busybox_image: str
 ) -> None:
     text = f"FROM {busybox_image}\nLABEL first=1\nFROM {busybox_image}\nLABEL second=2\n"
-    build = _build(client, text)
-    try:
+    with _built(client, text, busybox_image) as build:
         labels = _labels(client, build)
         assert labels.get("second") == "2"
         assert "first" not in labels
-    finally:
-        _cleanup(client, build, busybox_image)
     analysis = analyze(text)
     assert analysis.multi_stage is False
     assert analysis.final_stage == 1
@@ -129,13 +136,10 @@ def test_later_stage_in_copy_from_is_an_image(
         f"FROM {busybox_image} AS one\nCOPY --from=two /a /a\n"
         f"FROM {busybox_image} AS two\nRUN echo two > /a\n"
     )
-    build = _build(client, text)
-    try:
+    with _built(client, text, busybox_image) as build:
         assert build.error is not None
         # The classic builder looks "two" up as an image (and fails: no such image, no registry).
         assert build.error.startswith("invalid from flag value two:"), build.error
-    finally:
-        _cleanup(client, build, busybox_image)
     analysis = analyze(text)
     assert analysis.stages[0].external_images == ["two"]
     assert analysis.stages[0].uses == []
@@ -146,12 +150,9 @@ def test_copy_from_index_not_earlier_is_refused(
     client: docker.DockerClient, busybox_image: str
 ) -> None:
     text = f"FROM {busybox_image} AS one\nCOPY --from=1 /a /a\nFROM {busybox_image} AS two\n"
-    build = _build(client, text)
-    try:
+    with _built(client, text, busybox_image) as build:
         assert build.error is not None
         assert "invalid from flag value 1" in build.error
-    finally:
-        _cleanup(client, build, busybox_image)
     assert analyze(text).error is not None
 
 
@@ -159,11 +160,8 @@ def test_stage_named_like_an_image_shadows_it(
     client: docker.DockerClient, busybox_image: str
 ) -> None:
     text = f"FROM {busybox_image} AS node\nLABEL from=stage\nFROM node\nRUN true\n"
-    build = _build(client, text)
-    try:
+    with _built(client, text, busybox_image) as build:
         assert _labels(client, build).get("from") == "stage"
-    finally:
-        _cleanup(client, build, busybox_image)
     analysis = analyze(text)
     assert analysis.stages[1].base_stage == 0
     assert analysis.final_base == busybox_image
@@ -173,11 +171,8 @@ def test_classic_builder_matches_from_stage_case_insensitively(
     client: docker.DockerClient, busybox_image: str
 ) -> None:
     text = f"FROM {busybox_image} AS one\nLABEL s=one\nFROM ONE\n"
-    build = _build(client, text)
-    try:
+    with _built(client, text, busybox_image) as build:
         assert _labels(client, build).get("s") == "one"
-    finally:
-        _cleanup(client, build, busybox_image)
     analysis = analyze(text)
     assert analysis.stages[1].base_stage == 0
     assert _rules(text) == ["from-stage-name-case"]
@@ -196,12 +191,9 @@ def test_classic_builder_refuses_buildkit_only_features(
         (heredoc, "FROM requires either one or three arguments"),
         (duplicate, "already used"),
     ):
-        build = _build(client, text)
-        try:
+        with _built(client, text, busybox_image) as build:
             assert build.error is not None
             assert refusal in build.error, build.error
-        finally:
-            _cleanup(client, build, busybox_image)
     assert _rules(mount) == ["requires-buildkit"]
     assert _rules(heredoc) == ["requires-buildkit"]
     assert "DuplicateStageName" in _rules(duplicate)
@@ -211,10 +203,7 @@ def test_arg_inside_a_stage_is_not_visible_to_a_later_from(
     client: docker.DockerClient, busybox_image: str
 ) -> None:
     text = f"FROM {busybox_image}\nARG IMG={busybox_image}\nFROM ${{IMG}}\n"
-    build = _build(client, text)
-    try:
+    with _built(client, text, busybox_image) as build:
         assert build.error is not None
         assert "should not be blank" in build.error
-    finally:
-        _cleanup(client, build, busybox_image)
     assert "should not be blank" in (analyze(text).error or "")

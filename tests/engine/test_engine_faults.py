@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +13,7 @@ from tests.engine.helpers import (
     engine_objects,
     finish,
     grade,
+    grader,
     make_class,
     rows,
     slow_class,
@@ -24,30 +23,11 @@ from tests.engine.helpers import (
 def test_no_engine_stops_before_any_work(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("student,repo\nalice,https://example.org/alice.git\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--rubric",
-            "lesson-2.4",
-            "--roster",
-            str(roster),
-            "--out",
-            str(tmp_path / "out"),
-            "--submissions",
-            str(tmp_path / "subs"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"},
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("grader: no Docker Engine answers at")
-    assert len(done.stderr.strip().splitlines()) == 1
+    no_engine = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    status, _, err = finish(grade(tmp_path, Path("lesson-2.4"), roster, env=no_engine))
+    assert status == 2
+    assert err.startswith("grader: no Docker Engine answers at")
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "subs").exists()  # nothing was cloned
     assert not (tmp_path / "out").exists()
 
@@ -90,10 +70,8 @@ def test_engine_drop_mid_batch_marks_rows_and_the_rerun_regrades_only_them(
         assert again[student]["graded_at"] == row["graded_at"]  # not regraded
     assert f"({len(found) - len(errors)} unchanged, not regraded)" in err
     proxy.cut()
-    done = subprocess.run(
-        [sys.executable, "-m", "grader", "clean"], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    status, _, err = finish(grader("clean"))
+    assert status == 0, err
     assert engine_objects(docker_client) == []
     assert json.loads((out / "results.json").read_text())["submissions"]
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.engine.helpers import finish, grade
 from tests.gitrepos import commit, git, make_repo
 
 RUBRIC = """\
@@ -105,36 +104,15 @@ def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image):
     (templates / "post-checkout").chmod(0o755)
     out = tmp_path / "out"
     started = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--rubric",
-            str(rubric),
-            "--roster",
-            str(roster),
-            "--jobs",
-            "2",
-            "--out",
-            str(out),
-            "--submissions",
-            str(tmp_path / "subs"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env={**os.environ, "GIT_TEMPLATE_DIR": str(templates.parent), "COLUMNS": "200"},
-    )
+    hook = {"GIT_TEMPLATE_DIR": str(templates.parent)}
+    status, _, err = finish(grade(tmp_path, rubric, roster, "--jobs", "2", env=hook))
     elapsed = time.monotonic() - started
-    assert done.returncode == 0, done.stderr
+    assert status == 0, err
     assert elapsed < 300
     results = json.loads((out / "results.json").read_text())
     rows = {row["student"]: row for row in results["submissions"]}
     assert sorted(rows) == sorted(dockerfiles(busybox_image))
-    assert all(row["status"] == "graded" for row in rows.values()), done.stderr
+    assert all(row["status"] == "graded" for row in rows.values()), err
 
     def task(student: str) -> dict:
         return rows[student]["tasks"][0]
