@@ -9,7 +9,8 @@ command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need+=(dock
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  # Debian packages only on Debian, as root; elsewhere (macOS, Docker Desktop) say what is missing.
+  if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "engine.sh: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
     exit 2
   fi

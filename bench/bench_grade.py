@@ -1,6 +1,7 @@
 """Grading a class at the speed of the engine: grader against the loop an instructor would write.
 
     python bench/bench_grade.py [--mix task1|lesson] [--students 12] [--identical 3] [--jobs 1 2]
+                                [--builders buildkit classic]
 
 Makes a synthetic class of lesson 2.4 submissions on the local stand-in base images (nothing is
 pulled): every repository differs a little (a line of its own in each program, so the engine's
@@ -11,9 +12,12 @@ downloads from PyPI), --target and baseline builds, runs. Then, one after the ot
 copies of the class (a new nonce everywhere, so no run reuses another's cache):
 
 1. the naive baseline: a shell loop of git clone, docker build, docker run, docker image
-   inspect and docker rmi, one student after the other, doing what the rubric needs;
-2. ``grader grade --jobs 1``, 3. ``--jobs 2`` (each ``--jobs`` given), with the lesson's rubric
-   (for ``task1``, its first task) and no CPU cap beyond the machine's, as the loop has none.
+   inspect and docker rmi, one student after the other, doing what the rubric needs, its
+   `docker build` being BuildKit (as on Docker 23 and newer: here the Debian 20.10 CLI with
+   DOCKER_BUILDKIT=1, or ``--loop-cli``);
+2. ``grader grade --jobs 1``, 3. ``--jobs 2`` (each ``--jobs`` given) on each ``--builders``
+   (BuildKit, then the classic builder at the first --jobs), with the lesson's rubric (for
+   ``task1``, its first task) and no CPU cap beyond the machine's, as the loop has none.
 
 Prints the overhead ratio (grader at one job over the loop), the parallel speedup, per-phase
 times summed over the class (from results.json) and grader's peak memory; writes it all to
@@ -62,7 +66,7 @@ NAIVE = """\
 #!/usr/bin/env bash
 # What an instructor writes first: one student after the other, nothing in parallel.
 set -u
-build() { local tag=$1 dir=$2; shift 2; docker build -q -t "naive/$tag" "$@" "$dir" >/dev/null; }
+build() { local tag=$1 dir=$2; shift 2; "$DOCKER" build -q -t "naive/$tag" "$@" "$dir" >/dev/null; }
 run() { docker run --rm --network none "naive/$1" > "out/$1.txt"; }
 size() { docker image inspect --format '{{.Size}}' "naive/$1" > "out/$1.size"; }
 while IFS=, read -r s repo; do
@@ -114,11 +118,13 @@ def make_class(where: Path, mix: str, students: int, identical: int) -> Path:
     return roster
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall time of a command and the peak memory (KiB) of its largest process."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors, env=env
+        )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         if status != 0:
@@ -127,14 +133,15 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
-def naive(mix: str, students: int, identical: int, scratch: Path) -> float:
+def naive(mix: str, students: int, identical: int, scratch: Path, cli: str) -> float:
     where = scratch / f"naive-{secrets.token_hex(3)}"
     where.mkdir()
     make_class(where, mix, students, identical)  # writes where/roster.csv, which the loop reads
     (where / "work").mkdir()
     (where / "out").mkdir()
     (where / "naive.sh").write_text(NAIVE % (NAIVE_TASK1 if mix == "task1" else NAIVE_LESSON))
-    elapsed, _ = timed(["bash", "naive.sh"], where)
+    env = {**os.environ, "DOCKER": cli, "DOCKER_BUILDKIT": "1"}
+    elapsed, _ = timed(["bash", "naive.sh"], where, env)
     outputs = list((where / "out").glob("*-t1.txt"))
     assert len(outputs) == students, f"the loop graded {len(outputs)} of {students}"
     return elapsed
@@ -148,7 +155,9 @@ def rubric_for(where: Path) -> Path:
     return path
 
 
-def graded(mix: str, students: int, identical: int, jobs: int, scratch: Path) -> dict[str, object]:
+def graded(
+    mix: str, students: int, identical: int, jobs: int, scratch: Path, builder: str
+) -> dict[str, object]:
     where = scratch / f"grader-{jobs}-{secrets.token_hex(3)}"
     where.mkdir()
     roster = make_class(where, mix, students, identical)
@@ -167,6 +176,8 @@ def graded(mix: str, students: int, identical: int, jobs: int, scratch: Path) ->
         str(where / "out"),
         "--submissions",
         str(where / "subs"),
+        "--builder",
+        builder,
     ]
     if mix == "task1":
         command += ["--task", "task1"]
@@ -203,6 +214,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=12)
     parser.add_argument("--identical", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--builders", nargs="+", default=["buildkit", "classic"])
+    parser.add_argument("--loop-cli", default="/usr/bin/docker", help="A CLI that drives BuildKit.")
     args = parser.parse_args()
     client = docker.from_env(timeout=600)
     if args.mix == "task1":
@@ -215,20 +228,26 @@ def main() -> None:
             "students": args.students,
             "identical": args.identical,
             "cores": os.cpu_count(),
-            "naive_s": round(naive(args.mix, args.students, args.identical, Path(scratch)), 2),
+            "naive_buildkit_s": round(
+                naive(args.mix, args.students, args.identical, Path(scratch), args.loop_cli), 2
+            ),
         }
-        for jobs in args.jobs:
-            figures[f"grader_jobs{jobs}"] = graded(
-                args.mix, args.students, args.identical, jobs, Path(scratch)
-            )
-    one = figures.get("grader_jobs1")
-    if isinstance(one, dict):
-        figures["overhead_ratio"] = round(float(one["seconds"]) / float(figures["naive_s"]), 3)
+        for builder in args.builders:
+            for jobs in args.jobs if builder == args.builders[0] else args.jobs[:1]:
+                figures[f"grader_{builder}_jobs{jobs}"] = graded(
+                    args.mix, args.students, args.identical, jobs, Path(scratch), builder
+                )
+    for builder in args.builders:
+        one = figures.get(f"grader_{builder}_jobs1")
+        if not isinstance(one, dict):
+            continue
+        ratio = float(one["seconds"]) / float(figures["naive_buildkit_s"])
+        figures[f"{builder}_overhead_ratio"] = round(ratio, 3)
         for jobs in args.jobs[1:]:
-            other = figures[f"grader_jobs{jobs}"]
-            assert isinstance(other, dict)
-            speedup = float(one["seconds"]) / float(other["seconds"])
-            figures[f"speedup_jobs{jobs}"] = round(speedup, 2)
+            other = figures.get(f"grader_{builder}_jobs{jobs}")
+            if isinstance(other, dict):
+                speedup = float(one["seconds"]) / float(other["seconds"])
+                figures[f"{builder}_speedup_jobs{jobs}"] = round(speedup, 2)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     figures["bench_peak_rss_mb"] = round(peak / 1024, 1)
     print(json.dumps(figures, indent=2))

@@ -12,6 +12,7 @@ rows whose commit, rubric and grader version are unchanged.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -23,19 +24,20 @@ from pathlib import Path
 from typing import Protocol
 
 from grader import __version__, repos
-from grader.engine import Engine
+from grader.engines import Engine, EngineOptions, open_engine
 from grader.errors import GraderError, InputError, ResultsError
 from grader.grading import (
     BuildCache,
     GradeOptions,
     Stopwatch,
     Submission,
+    describe_builder,
     error_row,
     grade_submission,
     results_for,
     selected_tasks,
 )
-from grader.models.results import Results, SubmissionInfo, SubmissionResult
+from grader.models.results import BuilderInfo, Results, SubmissionInfo, SubmissionResult
 from grader.results import read_results, write_results
 from grader.roster import Student
 from grader.rubrics import LoadedRubric
@@ -55,6 +57,9 @@ class Observer(Protocol):
     def finished(self, row: SubmissionResult, *, reused: bool) -> None:
         """A row is final."""
 
+    def building(self, lines: Sequence[str]) -> None:
+        """The engines and builders the batch grades on, a line each."""
+
 
 @dataclass(frozen=True)
 class BatchOptions:
@@ -69,6 +74,7 @@ class BatchOptions:
     force: bool = False
     keep: bool = False
     docker_hosts: Sequence[str] = ()
+    builder: EngineOptions = field(default_factory=EngineOptions)  # builder and client
     shard: tuple[int, int] | None = None  # (i, n): the i-th of n slices of the roster, from 1
 
 
@@ -127,6 +133,7 @@ class _Batch:
         self.results_path = options.out / "results.json"
         self.previous = _previous(self.results_path, loaded)
         self.rows: dict[str, SubmissionResult] = {}
+        self.builders: list[BuilderInfo] = []  # of the engines this run grades on
         self.lock = threading.Lock()
         self.cache = BuildCache()
         if self.previous is not None:
@@ -143,9 +150,16 @@ class _Batch:
             and previous.grader_version == __version__
             and previous.deadline == self.options.deadline
         )
-        if same_run and row.status == "graded" and row.commit == commit:
+        if same_run and row.status == "graded" and row.commit == commit and self._same_builder(row):
             return row
         return None
+
+    def _same_builder(self, row: SubmissionResult) -> bool:
+        """Whether the row was built as this run would build it (builder, client, engine)."""
+        built = {
+            t.build.builder.model_dump_json() for t in row.tasks if t.build and t.build.builder
+        }
+        return built <= {b.model_dump_json() for b in self.builders}
 
     def _checkout(self, student: Student) -> tuple[Path, SubmissionInfo]:
         local = None if student.is_url else Path(student.repo)
@@ -230,8 +244,8 @@ class EnginePool:
     """The engines a batch grades on; each job takes the least busy one."""
 
     def __init__(self, engines: Sequence[Engine]) -> None:
-        self._engines = list(engines)
-        self._busy = [0] * len(self._engines)
+        self.engines = tuple(engines)
+        self._busy = [0] * len(self.engines)
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -241,14 +255,19 @@ class EnginePool:
             index = self._busy.index(min(self._busy))
             self._busy[index] += 1
         try:
-            yield self._engines[index]
+            yield self.engines[index]
         finally:
             with self._lock:
                 self._busy[index] -= 1
 
+    def cancel(self) -> None:
+        """Stop what every engine has in flight, at once."""
+        for engine in self.engines:
+            engine.cancel()
+
     def close(self) -> None:
         """Stop and clean up every engine."""
-        for engine in self._engines:
+        for engine in self.engines:
             engine.close()
 
 
@@ -284,10 +303,19 @@ def grade_class(
     with contextlib.ExitStack() as stack:
         engines = EnginePool(
             [
-                stack.enter_context(Engine(base_url=host, keep=options.keep, pool=per_engine))
+                stack.enter_context(
+                    open_engine(
+                        dataclasses.replace(
+                            options.builder, docker_host=host, keep=options.keep, jobs=per_engine
+                        )
+                    )
+                )
                 for host in hosts
             ]
         )
+        batch.builders = [engine.builder for engine in engines.engines]
+        if observer is not None:
+            observer.building([describe_builder(engine) for engine in engines.engines])
         fetching = stack.enter_context(
             ThreadPoolExecutor(max_workers=min(8, 2 * jobs), thread_name_prefix="fetch")
         )
@@ -316,13 +344,14 @@ def grade_class(
                         reused = False
                     batch.record(row, reused=reused)
         except BaseException:
-            # Ctrl-C: drop what has not started and stop the engines under the rest; the rows
-            # already recorded are on disk.
+            # Ctrl-C: cancel what the engines have in flight (those jobs end with Interrupted,
+            # and no row is made of them), drop what has not started, let the pools drain, and
+            # then the engines remove what the run made. The rows already recorded are on disk.
+            engines.cancel()
             for future in pending:
                 future.cancel()
             for fetch in fetched.values():
                 fetch.cancel()
-            engines.close()
             raise
     results = batch.results()
     write_results(batch.results_path, results)

@@ -52,6 +52,37 @@ _image_map = click.option(
 )
 
 
+_BUILDER_CHOICES = ("auto", "buildkit", "classic", "buildah")  # grader.engines.BUILDER_CHOICES
+
+
+def _builder_options(function: Any) -> Any:
+    """--builder, --docker-cli and --docker-host, as check, grade and prefetch take them."""
+    function = click.option(
+        "--docker-cli",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="The docker command BuildKit builds go through (default: found on PATH).",
+    )(function)
+    return click.option(
+        "--builder",
+        type=click.Choice(_BUILDER_CHOICES),
+        help="auto (default: BuildKit where a client for it is found, else classic; buildah "
+        "on Podman), or one of them.",
+    )(function)
+
+
+def _engine_options(
+    builder: str | None, docker_cli: Path | None, docker_host: str | None, *, keep: bool = False
+) -> Any:
+    from grader.engines import EngineOptions
+
+    return EngineOptions(
+        docker_host=docker_host,
+        builder=builder or "auto",  # type: ignore[arg-type]
+        docker_cli=str(docker_cli) if docker_cli else None,
+        keep=keep,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="grader")
 def cli() -> None:
@@ -70,11 +101,24 @@ def cli() -> None:
     metavar="K=V",
     help="Set a build argument (repeatable).",
 )
-def inspect(dockerfile: Path, as_json: bool, target: str | None, build_args: dict[str, str]) -> int:
+@click.option(
+    "--builder",
+    type=click.Choice(["buildkit", "classic"]),
+    default="buildkit",
+    show_default=True,
+    help="The builder to judge for: classic reports what only BuildKit can build.",
+)
+def inspect(
+    dockerfile: Path,
+    as_json: bool,
+    target: str | None,
+    build_args: dict[str, str],
+    builder: str,
+) -> int:
     """Analyse a Dockerfile with Docker's own rules: stages, final base, problems."""
     from grader.dockerfile import analyze_file, render_text
 
-    analysis = analyze_file(dockerfile, target=target, build_args=build_args)
+    analysis = analyze_file(dockerfile, target=target, build_args=build_args, builder=builder)
     if as_json:
         click.echo(analysis.model_dump_json(indent=2))
     else:
@@ -98,6 +142,8 @@ def inspect(dockerfile: Path, as_json: bool, target: str | None, build_args: dic
 @click.option("--instructor", is_flag=True, help="Show hidden criteria too.")
 @click.option("--watch", is_flag=True, help="Check again whenever a file of a task changes.")
 @click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
+@_builder_options
+@click.option("--docker-host", metavar="URL", help="The engine to build on (default: DOCKER_HOST).")
 def check(
     repo_dir: Path,
     rubric_name: str | None,
@@ -110,6 +156,9 @@ def check(
     instructor: bool,
     watch: bool,
     keep: bool,
+    builder: str | None,
+    docker_cli: Path | None,
+    docker_host: str | None,
 ) -> int:
     """Grade one repository (a student's working copy) against a rubric.
 
@@ -120,8 +169,11 @@ def check(
     from grader.rubrics import default_name, load
 
     loaded = load(rubric_name or default_name())
-    options = GradeOptions(tasks=tasks, static_only=static_only, image_map=image_map)
-    settings = _CheckSettings(repo_dir, student, instructor, keep, json_path, html_path)
+    options = GradeOptions(
+        tasks=tasks, static_only=static_only, image_map=image_map, builder=builder or "auto"
+    )
+    engine = _engine_options(builder, docker_cli, docker_host, keep=keep)
+    settings = _CheckSettings(repo_dir, student, instructor, engine, json_path, html_path)
     if not watch:
         return _check_once(loaded, options, settings)
     from grader.watch import changes
@@ -146,7 +198,7 @@ class _CheckSettings:
     repo_dir: Path
     student: str | None
     instructor: bool
-    keep: bool
+    engine: Any  # grader.engines.EngineOptions
     json_path: Path | None
     html_path: Path | None
 
@@ -162,11 +214,13 @@ def _check_once(loaded: LoadedRubric, options: GradeOptions, settings: _CheckSet
         loaded,
         options,
         student=settings.student,
-        keep=settings.keep,
+        engine_options=settings.engine,
         fall_back=True,
     )
     if outcome.no_engine is not None:
         click.echo(f"grader: {outcome.no_engine}; only the checks that need none ran", err=True)
+    if outcome.built_with is not None:
+        click.echo(outcome.built_with, err=True)
     results, submission = outcome.results, outcome.results.submissions[0]
     print_submission(Console(highlight=False), submission, instructor=settings.instructor)
     if outcome.kept:
@@ -261,6 +315,7 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     help="Grade only the I-th of N slices of the roster (for several CI jobs; see merge).",
 )
 @click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
+@_builder_options
 def grade(
     rubric_name: str,
     roster: Path,
@@ -277,6 +332,8 @@ def grade(
     docker_hosts: tuple[str, ...],
     shard: tuple[int, int] | None,
     keep: bool,
+    builder: str | None,
+    docker_cli: Path | None,
 ) -> int:
     """Grade a whole class from a roster: clone, build, run, score, report."""
     from rich.text import Text
@@ -295,7 +352,7 @@ def grade(
     options = BatchOptions(
         out=out,
         submissions=submissions_dir,
-        grading=GradeOptions(tasks=tasks, image_map=image_map),
+        grading=GradeOptions(tasks=tasks, image_map=image_map, builder=builder or "auto"),
         deadline=deadline,
         jobs=jobs or 0,
         only=only,
@@ -303,6 +360,7 @@ def grade(
         keep=keep,
         docker_hosts=docker_hosts,
         shard=shard,
+        builder=_engine_options(builder, docker_cli, None),
     )
     console = Console(stderr=True, highlight=False)
     with BatchDisplay(console) as display:
@@ -437,17 +495,20 @@ def merge(parts: tuple[Path, ...], out: Path) -> int:
 @click.option("--rubric", "rubric_name", help="A bundled rubric or a file.")
 @_image_map
 @click.option("--docker-host", "docker_host", metavar="URL", help="The engine to fill.")
+@_builder_options
 def prefetch(
     folders: tuple[Path, ...],
     rubric_name: str | None,
     image_map: dict[str, str],
     docker_host: str | None,
+    builder: str | None,
+    docker_cli: Path | None,
 ) -> int:
     """Pull the base images a rubric's builds need for these working copies, once.
 
     Give a model answer or submissions/<assignment>/*, before a batch or an exam.
     """
-    from grader.engine import Engine
+    from grader.engines import open_engine
     from grader.grading import base_images
     from grader.rubrics import default_name, load
 
@@ -455,7 +516,7 @@ def prefetch(
     images = base_images(loaded, [Path(f) for f in folders or (Path("."),)], image_map)
     timeout = loaded.rubric.defaults.limits.build_timeout
     missing = 0
-    with Engine(base_url=docker_host) as engine:
+    with open_engine(_engine_options(builder, docker_cli, docker_host)) as engine:
         for image in images:
             problem = engine.ensure_image(image, timeout)
             missing += problem is not None
@@ -470,9 +531,10 @@ def prefetch(
 @click.option("--all", "everything", is_flag=True, help="Also what running graders made.")
 def clean(everything: bool) -> int:
     """Remove containers and images that earlier, interrupted grading runs left behind."""
-    from grader.engine import clean as clean_engine
+    from grader.engines import EngineOptions
+    from grader.engines import clean as clean_engine
 
-    containers, images = clean_engine(everything=everything)
+    containers, images = clean_engine(EngineOptions(builder="classic"), everything=everything)
     click.echo(f"removed {containers} containers and {images} images")
     return 0
 

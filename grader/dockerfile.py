@@ -26,7 +26,7 @@ import dockerfile as _parser
 
 from grader import imageref
 from grader.errors import InputError
-from grader.models.analysis import Analysis, Problem, Severity, Stage
+from grader.models.analysis import Analysis, Instruction, Problem, Severity, Stage
 
 __all__ = ["MAX_DOCKERFILE_BYTES", "analyze", "analyze_file", "render_text", "rewrite_images"]
 
@@ -980,6 +980,7 @@ class _Run:
     stages: list[_StageInfo] = field(default_factory=list)
     image_uses: list[_ImageUse] = field(default_factory=list)
     buildkit_lines: set[int] = field(default_factory=set)
+    classic: bool = False  # the grading builder is the classic one: BuildKit-only is an error
     references: dict[str, imageref.ImageRef | str] = field(default_factory=dict)
 
     def reference(self, ref: str) -> imageref.ImageRef | str:
@@ -1004,8 +1005,8 @@ class _Run:
         self.problems.append((line, rule, severity, message))
 
     def requires_buildkit(self, line: int, what: str, classic: str) -> None:
-        """One problem per line: works with BuildKit, refused by the grading engine."""
-        if line in self.buildkit_lines:
+        """One problem per line: works with BuildKit, refused by the classic builder grading it."""
+        if not self.classic or line in self.buildkit_lines:
             return
         self.buildkit_lines.add(line)
         self.problem(
@@ -2244,10 +2245,11 @@ def _run_analysis(
     path: str,
     target: str | None,
     build_args: Mapping[str, str],
+    builder: str = "buildkit",
 ) -> tuple[Analysis, _Run]:
     """Run the whole analysis; raises only on a bug (analyze() is the no-raise boundary)."""
     target = target or None  # an empty --target means the default, as in Docker
-    run = _Run(path)
+    run = _Run(path, classic=builder == "classic")
     if not text:
         run.error(_PHASE_PARSER, None, "the Dockerfile is empty; start it with FROM <image>")
         return _empty(path, "the Dockerfile is empty; start it with FROM <image>", target), run
@@ -2361,14 +2363,16 @@ def analyze(
     path: str = "Dockerfile",
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
+    builder: str = "buildkit",
 ) -> Analysis:
     """Work out the stage graph and problems of one Dockerfile, as Docker itself reads it.
 
     Never raises: a file Docker would refuse comes back with ``error`` set (one line naming the
-    file and the line) and as much of the graph as could be worked out.
+    file and the line) and as much of the graph as could be worked out. ``builder`` is the one
+    that will build it: only under ``classic`` is a BuildKit-only feature a problem.
     """
     try:
-        return _run_analysis(_decode(text), path, target, dict(build_args or {}))[0]
+        return _run_analysis(_decode(text), path, target, dict(build_args or {}), builder)[0]
     except Exception as error:  # the contract is "never raises"; a bug still shows in the error
         return _empty(path, f"could not be analysed ({type(error).__name__}: {error})", target)
 
@@ -2379,6 +2383,7 @@ def analyze_file(
     display: str | None = None,
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
+    builder: str = "buildkit",
 ) -> Analysis:
     """Read and analyse a Dockerfile; ``display`` is how messages name it (default: the path).
 
@@ -2403,7 +2408,39 @@ def analyze_file(
             f"too large to be a Dockerfile (over {MAX_DOCKERFILE_BYTES // 1024} KiB)",
             target,
         )
-    return analyze(data, path=shown, target=target, build_args=build_args)
+    return analyze(data, path=shown, target=target, build_args=build_args, builder=builder)
+
+
+def instructions(text: str | bytes) -> list[Instruction]:
+    """The file's instructions as Docker's parser splits it, each with its stage; [] if unparsable.
+
+    Builders report steps by stage and instruction text (or number); this places them on lines.
+    """
+    safe = _for_parser(_decode(text))
+    try:
+        commands = _go_parse(safe)
+    except (_parser.GoParseError, _parser.GoIOError, ValueError):
+        return []
+    found: list[Instruction] = []
+    stage: int | None = None
+    name: str | None = None
+    for command in commands:
+        keyword = command.cmd.upper()
+        if keyword == "FROM":
+            stage = 0 if stage is None else stage + 1
+            words = command.value
+            name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
+        found.append(
+            Instruction(
+                stage=stage,
+                stage_name=name,
+                keyword=keyword,
+                line=command.start_line,
+                end_line=command.end_line,
+                original=command.original,
+            )
+        )
+    return found
 
 
 def rewrite_images(

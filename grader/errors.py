@@ -10,10 +10,11 @@ The hierarchy::
     ├── EnvironmentProblem       the machine cannot do the work                 exit 2
     │   └── EngineUnavailable    no Docker Engine answers                       exit 2
     ├── EngineError              the engine failed at a request mid-work        exit 2
-    └── RepositoryError          a student repository cannot be read or cloned  exit 2
+    ├── RepositoryError          a student repository cannot be read or cloned  exit 2
+    └── Interrupted              Ctrl-C or SIGTERM stopped the run              exit 130
 
 Upstream exceptions (``docker.errors``, ``requests``, ``git.exc``) never leave the module that
-talks to that library: ``engine.py`` and ``repos.py`` translate them into these classes. Only
+talks to that library: ``engines/`` and ``repos.py`` translate them into these classes. Only
 ``cli.main()`` catches ``GraderError``; a batch turns the per-submission ones (``EngineError``,
 ``RepositoryError``, ``InputError`` about one submission's files) into an error row instead.
 """
@@ -66,6 +67,12 @@ class EngineError(GraderError):
 
 class RepositoryError(GraderError):
     """A student repository cannot be cloned, fetched or read."""
+
+
+class Interrupted(GraderError):
+    """The run was stopped; what was in flight was cancelled, so no grade may come of it."""
+
+    exit_code = 130
 
 
 def counterpart(

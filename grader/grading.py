@@ -22,7 +22,7 @@ from grader import __version__, imageref, repos, scoring
 from grader.buildcontext import pack
 from grader.checks import CHECKS
 from grader.checks.base import BuildSpec, Facts, Needs, OtherBuild, Outcome
-from grader.dockerfile import analyze, analyze_file, rewrite_images
+from grader.dockerfile import analyze, analyze_file, instructions, rewrite_images
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
 from grader.models.criteria import Criterion
 from grader.models.results import (
@@ -39,7 +39,7 @@ from grader.rubrics import LoadedRubric
 
 if TYPE_CHECKING:  # the engine's client (docker, requests) loads only when an engine is used,
     # so that the static self-check starts in a fraction of a second
-    from grader.engine import BuildRequest, Built, Engine
+    from grader.engines import BuildRequest, Built, Engine, EngineOptions
 
 _EXCERPT_BYTES = 64 * 1024
 
@@ -51,6 +51,7 @@ class GradeOptions:
     tasks: Sequence[str] = ()
     static_only: bool = False
     image_map: Mapping[str, str] = field(default_factory=dict)
+    builder: str = "auto"  # what the static checks assume when no engine builds
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class _TaskGrader:
 
     def _request(self, spec: BuildSpec) -> tuple[BuildRequest, list[str]]:
         """Pack a build's context; also the base images its (rewritten) Dockerfile needs."""
-        from grader.engine import BuildRequest  # noqa: PLC0415 - see the TYPE_CHECKING import
+        from grader.engines import BuildRequest  # noqa: PLC0415 - see the TYPE_CHECKING import
 
         path = _inside(self.submission.path, spec.dockerfile)
         if not path.is_file():
@@ -134,8 +135,15 @@ class _TaskGrader:
             target=spec.target,
             build_args=self.build_args,
             platform=self.rubric.defaults.platform,
+            instructions=instructions(text),
         )
         return request, _bases(text, spec.target, self.build_args)
+
+    def _builder_name(self) -> str:
+        """The builder that builds this task; static checks judge as BuildKit would."""
+        if self.engine is None:
+            return self.options.builder if self.options.builder != "auto" else "buildkit"
+        return self.engine.builder.name
 
     def _substitute(self, reference: str) -> str | None:
         return substitute(reference, self.image_map)
@@ -157,7 +165,11 @@ class _TaskGrader:
                 raise InputError(f"{task.dockerfile} is missing")
             with self.stopwatch.time("analyze"):
                 analysis = analyze_file(
-                    path, display=task.dockerfile, target=task.target, build_args=self.build_args
+                    path,
+                    display=task.dockerfile,
+                    target=task.target,
+                    build_args=self.build_args,
+                    builder=self._builder_name(),
                 )
             facts = Facts(repo=facts.repo, task=task, analysis=analysis)
             text = _excerpt(path)
@@ -214,6 +226,7 @@ class _TaskGrader:
                 wanted.run,
                 sorted(self.build_args.items()),
                 self.rubric.defaults.platform,
+                self.engine.builder.model_dump_json() if self.engine is not None else None,
             )
             if self.cache is None:
                 gathered = self._engine_work(main, requests, wanted)
@@ -239,7 +252,7 @@ class _TaskGrader:
 
     def _build(self, request: BuildRequest, bases: list[str]) -> Built:
         """Build, once every base image is there (checked and pulled once per run)."""
-        from grader.engine import Built  # noqa: PLC0415 - see the TYPE_CHECKING import
+        from grader.engines import Built  # noqa: PLC0415 - see the TYPE_CHECKING import
 
         assert self.engine is not None
         with self.stopwatch.time("build"):
@@ -552,6 +565,7 @@ class CheckOutcome:
     results: Results
     kept: list[str] = field(default_factory=list)
     no_engine: str | None = None
+    built_with: str | None = None  # the builder, client and engine, in words
 
     @property
     def exit_status(self) -> int:
@@ -568,8 +582,7 @@ def check_repository(
     options: GradeOptions,
     *,
     student: str | None = None,
-    keep: bool = False,
-    docker_host: str | None = None,
+    engine_options: EngineOptions | None = None,
     fall_back: bool = False,
 ) -> CheckOutcome:
     """Grade one working copy, as a student checking their own work (or an instructor, one).
@@ -591,15 +604,29 @@ def check_repository(
     if options.static_only:
         row = grade_submission(loaded, submission, None, options)
         return CheckOutcome(results=results_for(loaded, [row]))
-    from grader.engine import Engine  # noqa: PLC0415 - see the TYPE_CHECKING import
+    from grader.engines import EngineOptions, open_engine  # noqa: PLC0415 - see TYPE_CHECKING
 
     try:
-        engine = Engine(base_url=docker_host, keep=keep).__enter__()
+        engine = open_engine(engine_options or EngineOptions()).__enter__()
     except EngineUnavailable as exc:
         if not fall_back:
             raise
         row = grade_submission(loaded, submission, None, options)
         return CheckOutcome(results=results_for(loaded, [row]), no_engine=str(exc))
     with engine:
+        built_with = describe_builder(engine)
         row = grade_submission(loaded, submission, engine, options)
-    return CheckOutcome(results=results_for(loaded, [row]), kept=engine.kept)
+    return CheckOutcome(results=results_for(loaded, [row]), kept=engine.kept, built_with=built_with)
+
+
+def describe_builder(engine: Engine) -> str:
+    """One line for the terminal: what builds, through what, on what; and why not better."""
+    info = engine.builder
+    names = {"buildkit": "BuildKit", "classic": "the classic builder", "buildah": "buildah"}
+    line = f"building with {names[info.name]}"
+    if info.client and info.name == "buildkit":
+        line += f" through {info.client}"
+    line += f" on {info.engine}"
+    if engine.passed_over:
+        line += f" ({engine.passed_over})"
+    return line

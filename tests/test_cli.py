@@ -90,7 +90,8 @@ def test_no_engine_says_so_in_one_line_and_falls_back_to_static_checks(tmp_path)
     line = one_line_error(done)  # exit 2: the engine was missing, not the work
     assert line == (
         "grader: no Docker Engine answers at unix:///nonexistent.sock (no such socket); start "
-        "one (dockerd, Docker Desktop) or set DOCKER_HOST; only the checks that need none ran"
+        "one (dockerd, Docker Desktop, podman system service) or set DOCKER_HOST; only the "
+        "checks that need none ran"
     )
     assert "✓ Multi-stage build" in done.stdout
     assert "- Output" in done.stdout

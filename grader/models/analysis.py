@@ -43,6 +43,17 @@ class Stage(Frozen):
     )
 
 
+class Instruction(Frozen):
+    """One instruction as Docker's parser splits the file, and the stage it belongs to."""
+
+    stage: int | None = Field(description="Index of its stage; null before the first FROM.")
+    stage_name: str | None = Field(default=None, description="Its stage's AS name, lowercased.")
+    keyword: str = Field(description="The instruction, upper-case: RUN, COPY, ...")
+    line: int = Field(description="1-based first line.")
+    end_line: int = Field(description="1-based last line.")
+    original: str = Field(description="The instruction's text as written, continuations joined.")
+
+
 class Analysis(Frozen):
     """The stage graph of one Dockerfile, as Docker itself would read it."""
 

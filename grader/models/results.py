@@ -47,6 +47,42 @@ class CriterionResult(Frozen):
     evidence: Evidence | None = None
 
 
+BuilderName = Literal["buildkit", "classic", "buildah"]
+StepStatus = Literal["done", "cached", "failed", "canceled", "running"]
+BuildLimit = Literal["timeout", "network", "memory", "cpus", "pids"]
+
+
+class BuilderInfo(Frozen):
+    """Which builder made an image, and where: a regrade on another builder must show."""
+
+    name: BuilderName = Field(
+        description="buildkit (as `docker build` on Docker 23+), classic (the legacy builder) "
+        "or buildah (Podman)."
+    )
+    client: str | None = Field(
+        default=None, description="The build client, e.g. 'docker 20.10.24 (DOCKER_BUILDKIT=1)'."
+    )
+    engine: str = Field(description="The engine and its version, e.g. 'Docker Engine 20.10.24'.")
+    enforced: list[BuildLimit] = Field(
+        default_factory=list,
+        description="The sandbox limits this builder enforced on the build's steps.",
+    )
+
+
+class BuildStep(Frozen):
+    """One step of a build as its builder reported it, in one form whatever the builder."""
+
+    stage: str | None = Field(
+        default=None, description="The stage as the builder names it: its AS name or index."
+    )
+    step: str = Field(description="The builder's own step label, e.g. '3/5' or '#7'.")
+    instruction: str = Field(description="The instruction as the builder printed it.")
+    line: int | None = Field(default=None, description="1-based Dockerfile line, where known.")
+    status: StepStatus
+    seconds: float | None = None
+    output_tail: str = Field(default="", description="The last lines this step printed.")
+
+
 class BuildResult(Frozen):
     """How building the task's Dockerfile went."""
 
@@ -61,6 +97,10 @@ class BuildResult(Frozen):
         description="An identical submission graded earlier in the same run was built and run "
         "instead; its results are these.",
     )
+    steps: list[BuildStep] = Field(
+        default_factory=list, description="The build's steps, parsed from the builder's output."
+    )
+    builder: BuilderInfo | None = Field(default=None, description="What built it.")
 
 
 class Layer(Frozen):

@@ -302,7 +302,15 @@ def build_failure(
     step = instruction_text = None
     reason = error
     located: Instruction | None = None
-    if step_match:
+    failed = next((s for s in build.steps if s.status == "failed"), None)
+    if failed is not None and failed.line is not None and not step_match:
+        # any builder's own steps (BuildKit names them by stage, not by number)
+        step = f"[{failed.stage} {failed.step}]" if failed.stage else f"[{failed.step}]"
+        instruction_text = failed.instruction
+        prefix = f"{step} {failed.instruction}"
+        reason = error[len(prefix) :].lstrip(": ") if error.startswith(prefix) else error
+        located = next((i for i in found if i.start == failed.line), None)
+    elif step_match:
         step = f"Step {step_match.group(1)}/{step_match.group(2)}"
         rest = error[step_match.end() :]
         instruction_text = _step_line(build.log_tail, step) or rest
@@ -325,7 +333,7 @@ def build_failure(
     failing = False
     log: list[LogLine] = []
     for line in lines:
-        if step and line.startswith(f"{step} : "):
+        if step and (line.startswith(f"{step} : ") or f"] {instruction_text}" in line):
             failing = True
         log.append(LogLine(visible(line), failing))
     return BuildFailure(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 
 from rich.console import Console, Group, RenderableType
@@ -39,6 +40,11 @@ class BatchDisplay:
         )
         self._bar = self._progress.add_task("grading", total=None)
         self._live: Live | None = None
+
+    def building(self, lines: Sequence[str]) -> None:
+        """Say what builds, before the first row."""
+        for line in lines:
+            self.console.print(Text(line))
 
     def __enter__(self) -> BatchDisplay:
         if self.console.is_terminal:

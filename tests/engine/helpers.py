@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -79,11 +80,14 @@ tasks:
 
 def slow_class(tmp_path: Path, busybox_image: str, students: int) -> tuple[Path, Path]:
     """Students whose builds take a few seconds each, and a rubric that checks their output."""
+    nonce = secrets.token_hex(6)
     roster = make_class(
         tmp_path,
         {
             f"s{n}": {
-                "Dockerfile": f"FROM {busybox_image}\nRUN sleep 3 && echo student {n} > /who\n"
+                # the nonce: no build cache of an earlier test answers for this one
+                "Dockerfile": f"FROM {busybox_image}\nRUN sleep 3 && : {nonce} && "
+                f"echo student {n} > /who\n"
                 'CMD ["sh", "-c", "echo hello from $(cat /who)"]\n'
             }
             for n in range(students)

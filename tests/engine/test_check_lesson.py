@@ -102,7 +102,8 @@ def test_a_broken_build_fails_what_needs_the_image_and_says_why(tmp_path, go_ima
     output = found["task1/output"]
     assert output["passed"] is False
     assert output["checked"] is True
-    assert output["message"].startswith("the image did not build: Step 4/")
+    assert output["message"].startswith("the image did not build: [builder 4/4] RUN")
+    assert "go biuld" in output["message"]
     assert "go biuld" in output["message"]
     task = json.loads(out.read_text())["submissions"][0]["tasks"][0]
     assert task["build"]["ok"] is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -26,14 +27,17 @@ tasks:
 
 def speed_class(tmp_path: Path, image: str, dockerfiles: dict[str, str]) -> tuple[Path, Path]:
     # each Dockerfile in a folder of its own: a context holding .git differs between clones
-    files = {s: {"app/Dockerfile": d.format(image=image)} for s, d in dockerfiles.items()}
+    nonce = secrets.token_hex(6)  # in a RUN: no build cache of an earlier test answers
+    files = {
+        s: {"app/Dockerfile": d.format(image=image, nonce=nonce)} for s, d in dockerfiles.items()
+    }
     roster = make_class(tmp_path, files)
     rubric = tmp_path / "speed.yaml"
     rubric.write_text(textwrap.dedent(RUBRIC))
     return roster, rubric
 
 
-TEMPLATE = 'FROM {image}\nRUN sleep 2 && echo built > /b\nCMD ["echo", "hello"]\n'
+TEMPLATE = 'FROM {image}\nRUN sleep 2 && : {nonce} && echo built > /b\nCMD ["echo", "hello"]\n'
 
 
 def test_identical_submissions_are_built_once_and_timings_are_kept(tmp_path, busybox_image):

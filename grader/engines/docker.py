@@ -1,6 +1,8 @@
-"""The Docker Engine as grading uses it: sandboxed builds and runs that always clean up after.
+"""The engine as grading uses it (Docker, or Podman through its Docker-compatible socket).
 
-One ``Engine`` is one grading run. Every container it makes carries the label ``grader.run`` and
+One ``Engine`` is one grading run; a builder of ``grader.engines`` makes its images, and
+everything else (base images, image facts, runs, path probes, clean-up) goes through docker-py
+here. Every container it makes carries the label ``grader.run`` and
 every image a tag under ``grader-run/``, both naming the run, host and process; every build and
 run has a hard wall-clock timeout. A ``scope`` (one submission) has its objects removed, in the
 background, when it ends; leaving the ``with`` block (normally, on an error, on Ctrl-C) stops
@@ -13,7 +15,6 @@ module.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import queue
@@ -23,21 +24,20 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import docker
 import docker.errors
 import requests
 import requests.exceptions
-from docker.types import LogConfig
+from docker.types import LogConfig, Ulimit
 from docker.utils.json_stream import json_stream
 from docker.utils.socket import frames_iter
 
 from grader import imageref
-from grader.buildcontext import PackedContext
 from grader.capped import CappedBuffer, one_line
+from grader.engines.base import Builder, BuildRequest, Built, Cancellation, EngineOptions
 from grader.errors import (
     EngineError,
     EngineUnavailable,
@@ -45,15 +45,15 @@ from grader.errors import (
     GraderError,
     counterpart,
 )
-from grader.models.results import BuildResult, ImageFacts, Layer, RunResult
+from grader.models.results import BuilderInfo, ImageFacts, Layer, RunResult
 from grader.models.rubric import Limits, RunSpec
 
 log = logging.getLogger(__name__)
 
 # Containers carry this label; images are tagged grader-run/<host>.<pid>.<run>:<name>. Both
-# name the process that made them, so `grader clean` spares live runs. Builds get no label: the
-# classic builder would add a build step for it, costing time and shifting the step numbers
-# students read in their build logs.
+# name the process that made them, so `grader clean` spares live runs. Classic builds get no
+# label: the classic builder would add a build step for it, costing time and shifting the step
+# numbers students read in their build logs (BuildKit labels the image without a step).
 LABEL = "grader.run"
 REPOSITORY = "grader-run"
 _API_TIMEOUT = 120  # seconds for an ordinary API call; builds and runs have their own limits
@@ -158,93 +158,6 @@ def _boundary() -> Iterator[None]:
         raise translate(exc) from exc
 
 
-@dataclass(frozen=True)
-class BuildRequest:
-    """One build: a packed context (with its Dockerfile) and the settings to build it with."""
-
-    context: PackedContext
-    name: str = "build"
-    target: str | None = None
-    build_args: Mapping[str, str] = field(default_factory=dict)
-    platform: str | None = None
-
-
-@dataclass(frozen=True)
-class Built:
-    """What a build gave: the result for the report and, if it succeeded, the image."""
-
-    result: BuildResult
-    image: str | None
-
-
-_STEP = re.compile(r"^Step \d+/\d+ : ")
-_ARROW_ID = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$")
-
-
-class _BuildLog:
-    """Follows a classic build's message stream: the log, the step, the image, the error.
-
-    The classic builder keeps each step's image as cache, and each stage's last image stays
-    behind as an untagged image that no label marks; ``created`` collects those ids, which grader
-    removes besides its tagged images. A step answered from cache created nothing, and a FROM
-    step names a base image (or an earlier stage): neither is ours to remove.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.buffer = CappedBuffer(limit)
-        self.step = ""
-        self.created: list[str] = []  # images with a layer of their own (RUN, COPY, ADD)
-        self.metadata: list[str] = []  # images of steps that only set metadata (WORKDIR, ENV)
-        self.image: str | None = None
-        self.error: str | None = None
-        self._pending = ""
-        self._from = False
-        self._metadata = False
-        self._cached = False
-
-    def message(self, message: object) -> None:
-        """Take one decoded JSON message of the /build stream."""
-        if not isinstance(message, dict):
-            return
-        text = message.get("stream") or message.get("status") or ""
-        if isinstance(text, str) and text:
-            self.buffer.write(text.encode())
-            self._lines(text)
-        aux = message.get("aux")
-        if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
-            self.image = aux["ID"]
-        if message.get("error"):
-            self.fail(str(message["error"]))
-
-    def fail(self, error: str) -> None:
-        """Record why the build failed, also in the log."""
-        self.buffer.write(f"{error}\n".encode())
-        self.error = one_line(error)
-
-    def close(self) -> None:
-        """Take the last line if it had no newline."""
-        self._lines("\n")
-
-    def _lines(self, text: str) -> None:
-        self._pending += text
-        *lines, self._pending = self._pending.split("\n")
-        for line in lines:
-            if _STEP.match(line):
-                self.step = line.strip()
-                keyword = line.split(" : ", 1)[1].lstrip().split(" ", 1)[0].upper()
-                self._from = keyword == "FROM"
-                self._metadata = keyword not in _LAYER_STEPS
-                self._cached = False
-            elif line.strip() == "---> Using cache":
-                self._cached = True
-            else:
-                match = _ARROW_ID.match(line)
-                if match and not self._from and not self._cached:
-                    (self.metadata if self._metadata else self.created).append(match.group(1))
-
-
-# Steps that add a layer of files; the others (WORKDIR, ENV, CMD, ...) only change metadata.
-_LAYER_STEPS = frozenset({"RUN", "COPY", "ADD"})
 _TAG_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -350,26 +263,53 @@ class _Made:
         self.intermediates.clear()
 
 
-class Engine:
-    """A grading run's connection to the Docker Engine; use it as a context manager."""
+EngineKind = Literal["docker", "podman"]
+# Podman's runs fail to start with its default limits on machines whose hard limit is lower
+# ("error setting rlimit type 7"); any sandbox wants these bounded anyway.
+_ULIMITS = [Ulimit(name="nofile", soft=1024, hard=1024)]
+_PODMAN_ULIMITS = [*_ULIMITS, Ulimit(name="nproc", soft=1024, hard=1024)]
 
-    def __init__(self, *, base_url: str | None = None, keep: bool = False, pool: int = 1) -> None:
+
+class Engine:
+    """A grading run's connection to an engine; use it as a context manager.
+
+    ``choose`` picks the builder once the engine has answered (``grader.engines.open_engine``
+    passes the registry's choice); the engine's kind and version are known by then.
+    """
+
+    def __init__(
+        self,
+        options: EngineOptions | None = None,
+        *,
+        choose: Callable[[Engine], Builder] | None = None,
+    ) -> None:
+        self.options = options or EngineOptions()
         self.run_id = secrets.token_hex(6)
-        self.keep = keep
+        self.keep = self.options.keep
         self.kept: list[str] = []
-        self._base_url = base_url
+        self.kind: EngineKind = "docker"
+        self.version = "unknown engine"
+        self.api_version = "0"
+        self.cgroup_driver = ""
+        self.cgroup_version = ""
+        self.cancellation = Cancellation()
+        self.passed_over: str | None = None  # why a better builder was not used (auto)
+        self._base_url = self.options.docker_host
+        self._choose = choose
+        self._builder: Builder | None = None
         # A job holds up to three connections at once (a build or an attached run, plus calls).
-        self._pool_size = max(10, 4 * pool)
+        self._pool_size = max(10, 4 * self.options.jobs)
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._counter = 0
         self._made = _Made()
         self._bases: dict[str, _Once] = {}
-        self._images_in_use = _BuildsOrDeletions()
+        self.images_in_use = _BuildsOrDeletions()
         self._doomed: queue.SimpleQueue[_Made | None] = queue.SimpleQueue()
         self._reaper: threading.Thread | None = None
         self._local = threading.local()  # the current thread's scope, if any
         self._builds: set[requests.Response] = set()
+        self._running: set[str] = set()  # containers started and not yet finished
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -382,17 +322,50 @@ class Engine:
             else:
                 self._client = docker.from_env(timeout=_API_TIMEOUT, max_pool_size=self._pool_size)
             self._client.ping()
+            self._learn(self._client.api.version(), self._client.api.info())
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             self.close()
-            where = self._base_url or os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET
             raise EngineUnavailable(
-                f"no Docker Engine answers at {where} ({_why_unreachable(exc)}); start one "
-                "(dockerd, Docker Desktop) or set DOCKER_HOST"
+                f"no Docker Engine answers at {self.address} ({_why_unreachable(exc)}); start one "
+                "(dockerd, Docker Desktop, podman system service) or set DOCKER_HOST"
             ) from exc
         except BaseException:
             self.close()
             raise
+        try:
+            if self._choose is not None:
+                self._builder = self._choose(self)
+        except BaseException:
+            self.close()
+            raise
         return self
+
+    def _learn(self, version: Mapping[str, Any], info: Mapping[str, Any]) -> None:
+        """The engine's kind and version, from /version and /info."""
+        names = [str(c.get("Name", "")) for c in version.get("Components") or []]
+        self.kind = "podman" if any("podman" in n.lower() for n in names) else "docker"
+        number = str(version.get("Version") or "?")
+        self.version = f"{'Podman' if self.kind == 'podman' else 'Docker Engine'} {number}"
+        self.api_version = str(version.get("ApiVersion") or "0")
+        self.cgroup_driver = str(info.get("CgroupDriver") or "")
+        self.cgroup_version = str(info.get("CgroupVersion") or "1")
+
+    @property
+    def address(self) -> str:
+        """The engine's address, as DOCKER_HOST would name it (for a build client)."""
+        return self._base_url or os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET
+
+    @property
+    def local(self) -> bool:
+        """Whether the engine listens on this machine's own socket."""
+        return self.address.startswith("unix://")
+
+    @property
+    def builder(self) -> BuilderInfo:
+        """Which builder builds, through which client, on which engine."""
+        if self._builder is None:
+            raise EngineError("no builder was chosen for this engine")
+        return self._builder.info()
 
     def __exit__(
         self,
@@ -430,12 +403,27 @@ class Engine:
         slug = _TAG_UNSAFE.sub("-", hint.lower()).strip("-._")[:80] or "x"
         return f"{slug}-{n}"
 
-    def close(self) -> None:
-        """Stop builds in flight and remove every container and image of this run."""
+    def cancel(self) -> None:
+        """Stop now: builds and runs in flight are cancelled, and nothing new may start.
+
+        Called from another thread (Ctrl-C, SIGTERM); each operation cut short raises
+        ``Interrupted`` in its own thread, so no grade is made of a cancelled build.
+        """
+        self.cancellation.set()
         with self._lock:
-            builds = list(self._builds)
+            builds, running = list(self._builds), list(self._running)
         for response in builds:
             _shutdown(response)
+        if self._builder is not None:
+            self._builder.cancel()
+        if self._client is not None:
+            for cid in running:
+                with contextlib.suppress(Exception):
+                    self._client.api.kill(cid)
+
+    def close(self) -> None:
+        """Stop builds and runs in flight and remove every container and image of this run."""
+        self.cancel()
         if self._client is None:
             return
         try:
@@ -497,7 +485,7 @@ class Engine:
             self._doomed.put(None)
             reaper.join()
 
-    def _track(
+    def track(
         self,
         *,
         container: str | None = None,
@@ -533,7 +521,7 @@ class Engine:
                 log.warning("could not list this run's objects: %s", _describe(exc))
         for cid in containers:
             self._remove_container(cid)
-        with self._images_in_use.deleting(timeout=_GRACE * 3 if everything_labelled else None):
+        with self.images_in_use.deleting(timeout=_GRACE * 3 if everything_labelled else None):
             for image in images:
                 self._remove_image(image, force=True)
             for image in reversed(made.intermediates):
@@ -566,47 +554,19 @@ class Engine:
     # -- builds ----------------------------------------------------------------------------
 
     def build(self, request: BuildRequest, limits: Limits) -> Built:
-        """Build an image; a failing or endless build is a result, not an exception.
+        """Build with this engine's builder, tagged in this run's repository.
 
-        Raises ``EngineError`` or ``EngineUnavailable`` when the engine itself fails.
+        A failing or endless build is a result; ``EngineError`` or ``EngineUnavailable`` when the
+        engine itself fails, ``Interrupted`` when the run was stopped.
         """
-        packed = request.context
+        self.cancellation.check()
+        if self._builder is None:
+            raise EngineError("no builder was chosen for this engine")
         tag = f"{self.repository}:{self._unique(request.name)}"
-        build_log = _BuildLog(int(limits.output_limit))
-        started = time.monotonic()
-        self._track(image=tag)
-        with packed.archive, self._images_in_use.building():
-            try:
-                timed_out = self._stream(
-                    "/build",
-                    params=self._build_params(request, limits, packed.dockerfile, tag),
-                    data=packed.archive,
-                    timeout=limits.build_timeout,
-                    on_message=build_log.message,
-                    on_refusal=build_log.fail,
-                )
-            finally:
-                build_log.close()
-                self._track(intermediates=build_log.created)
-                self._track(intermediates=build_log.metadata, whole_run=True)
-        if timed_out:
-            build_log.fail(f"the build was stopped at its time limit, {limits.build_timeout:g} s")
-        elif build_log.error is None and build_log.image is None and self._image_id(tag) is None:
-            build_log.fail("the build ended without producing an image")
-        error = build_log.error
-        if error is not None and build_log.step:
-            error = f"{build_log.step}: {error}"
-        result = BuildResult(
-            ok=error is None,
-            seconds=round(time.monotonic() - started, 3),
-            timed_out=timed_out,
-            error=error,
-            log_tail=build_log.buffer.text(),
-            log_truncated=build_log.buffer.truncated,
-        )
-        return Built(result=result, image=tag if error is None else None)
+        with _boundary():
+            return self._builder.build(request, limits, tag)
 
-    def _stream(
+    def stream(
         self,
         path: str,
         *,
@@ -635,6 +595,8 @@ class Engine:
             )
             with self._lock:
                 self._builds.add(response)
+            if self.cancellation.is_set:  # cancelled while the request was being made
+                _shutdown(response)
 
             def stop() -> None:
                 timed_out.set()
@@ -651,6 +613,7 @@ class Engine:
                     for message in json_stream(chunks):
                         on_message(message)
             except (requests.exceptions.RequestException, OSError):
+                self.cancellation.check()
                 if not timed_out.is_set():
                     raise
             finally:
@@ -667,6 +630,7 @@ class Engine:
         images: checked (and pulled) once, not once per student, with a clear message when the
         registry is out of reach.
         """
+        self.cancellation.check()
         with self._lock:
             once = self._bases.setdefault(reference, _Once())
         return once.run(lambda: self._pull_if_missing(reference, timeout))
@@ -692,7 +656,7 @@ class Engine:
             if isinstance(item, dict) and item.get("error"):
                 errors.append(str(item["error"]))
 
-        timed_out = self._stream(
+        timed_out = self.stream(
             "/images/create",
             params=params,
             timeout=timeout,
@@ -705,41 +669,26 @@ class Engine:
             return one_line(errors[-1])
         return None
 
-    def _build_params(
-        self, request: BuildRequest, limits: Limits, dockerfile: str, tag: str
-    ) -> dict[str, Any]:
-        """The /build query string.
-
-        docker-py's build() can neither set a CPU quota nor hand back the response whose socket
-        a timeout must shut down, so the request is made here, with the same parameters.
-        """
-        params: dict[str, Any] = {
-            "t": tag,
-            "dockerfile": dockerfile,
-            "rm": "1",
-            "forcerm": "1",  # a failed classic build leaves its container behind otherwise
-            "memory": int(limits.memory),
-            "memswap": int(limits.memory),
-            "cpuperiod": 100_000,
-            "cpuquota": int(limits.cpus * 100_000),
-            "buildargs": json.dumps(dict(request.build_args)),
-        }
-        if request.target:
-            params["target"] = request.target
-        if request.platform:
-            params["platform"] = request.platform
-        if not limits.build_network:
-            params["networkmode"] = "none"
-        return params
-
-    def _image_id(self, tag: str) -> str | None:
+    def ping(self) -> None:
+        """Raise ``EngineUnavailable`` when the engine does not answer now."""
         try:
-            return str(self._api.inspect_image(tag)["Id"])
-        except docker.errors.NotFound:
-            return None
+            self._api.ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineUnavailable(
+                f"the Docker Engine stopped answering: {_why_unreachable(exc)}"
+            ) from exc
+
+    def image_id(self, tag: str) -> str | None:
+        """The id of an image, or None when the engine has no such image."""
+        with _boundary():
+            try:
+                return str(self._api.inspect_image(tag)["Id"])
+            except docker.errors.NotFound:
+                return None
 
     def image_facts(self, image: str, *, layers: bool = True) -> ImageFacts:
         """Size (and, unless only the size is wanted, layers) of an image, as the engine counts."""
+        self.cancellation.check()
         with _boundary():
             attrs = self._api.inspect_image(image)
             history = self._api.history(image) if layers else []
@@ -767,6 +716,7 @@ class Engine:
             read_only=limits.read_only,
             tmpfs={"/tmp": "rw,nosuid,nodev,size=64m"} if limits.read_only else None,
             log_config=LogConfig(type="none"),
+            ulimits=_PODMAN_ULIMITS if self.kind == "podman" else _ULIMITS,
         )
         return host_config
 
@@ -776,6 +726,7 @@ class Engine:
         A program that cannot start, crashes, floods or never ends is a result; only an engine
         failure raises.
         """
+        self.cancellation.check()
         stdout = CappedBuffer(int(limits.output_limit))
         stderr = CappedBuffer(int(limits.output_limit))
         timed_out = threading.Event()
@@ -793,7 +744,7 @@ class Engine:
                 host_config=self._host_config(limits, network=limits.run_network),
             )
             cid: str = container["Id"]
-            self._track(container=cid)
+            self.track(container=cid)
             started = time.monotonic()
             watchdog: threading.Timer | None = None
             try:
@@ -807,6 +758,9 @@ class Engine:
                     },
                 )
                 try:
+                    with self._lock:
+                        self._running.add(cid)
+                    self.cancellation.check()
                     try:
                         api.start(cid)
                     except docker.errors.APIError as exc:
@@ -838,18 +792,27 @@ class Engine:
                 status = api.wait(cid, timeout=max(remaining, 0) + _GRACE)
                 state = api.inspect_container(cid)["State"]
             finally:
+                with self._lock:
+                    self._running.discard(cid)
                 if watchdog is not None:
                     watchdog.cancel()
                 if not self.keep:
                     self._remove_container(cid)
+        self.cancellation.check()
+        exit_code = int(status.get("StatusCode", state.get("ExitCode", -1)))
+        # Podman never sets OOMKilled (4.3.1 with runc on cgroup v1): a SIGKILL grader did not
+        # send (137, no timeout) is the memory cap's.
+        oom_killed = bool(state.get("OOMKilled")) or (
+            self.kind == "podman" and exit_code == 137 and not timed_out.is_set()
+        )
         return RunResult(
-            exit_code=int(status.get("StatusCode", state.get("ExitCode", -1))),
+            exit_code=exit_code,
             stdout=stdout.text(),
             stdout_truncated=stdout.truncated,
             stderr=stderr.text(),
             stderr_truncated=stderr.truncated,
             timed_out=timed_out.is_set(),
-            oom_killed=bool(state.get("OOMKilled")),
+            oom_killed=oom_killed,
             seconds=round(time.monotonic() - started, 3),
         )
 
@@ -858,6 +821,7 @@ class Engine:
 
         Works on images with no shell (scratch): the container is created, never started.
         """
+        self.cancellation.check()
         result: dict[str, bool] = {}
         with _boundary():
             api = self._api
@@ -871,7 +835,7 @@ class Engine:
                 host_config=self._host_config(Limits(), network=False),
             )
             cid: str = container["Id"]
-            self._track(container=cid)
+            self.track(container=cid)
             try:
                 url = f"{api.base_url}/v{api.api_version}/containers/{cid}/archive"
                 for path in paths:
@@ -942,7 +906,7 @@ def _image_owner(image: Mapping[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
-def clean(*, base_url: str | None = None, everything: bool = False) -> tuple[int, int]:
+def clean(options: EngineOptions, *, everything: bool = False) -> tuple[int, int]:
     """Remove what earlier grading runs left on the engine (a killed run cannot clean up).
 
     Only containers with grader's label and images in its repository are touched, and of those
@@ -950,7 +914,7 @@ def clean(*, base_url: str | None = None, everything: bool = False) -> tuple[int
     images) removed.
     """
     removed_containers = removed_images = 0
-    with Engine(base_url=base_url) as engine, _boundary():
+    with Engine(options) as engine, _boundary():
         api = engine._api
         for container in api.containers(all=True, filters={"label": LABEL}):
             if everything or not _alive(*_container_owner(container)):
