@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 from rich.console import Console
@@ -26,6 +26,7 @@ from grader import __version__
 from grader.errors import GraderError, InputError
 
 if TYPE_CHECKING:
+    from grader.engines import BuilderChoice, EngineOptions
     from grader.grading import GradeOptions
     from grader.rubrics import LoadedRubric
 
@@ -52,7 +53,9 @@ _image_map = click.option(
 )
 
 
-_BUILDER_CHOICES = ("auto", "buildkit", "classic", "buildah")  # grader.engines.BUILDER_CHOICES
+# grader.engines.BUILDER_CHOICES, written out so that `grader --help` need not load docker-py
+# (tests/test_cli.py holds the two equal)
+_BUILDER_CHOICES = ("auto", "buildkit", "classic", "buildah")
 
 
 def _builder_options(function: Any) -> Any:
@@ -72,12 +75,12 @@ def _builder_options(function: Any) -> Any:
 
 def _engine_options(
     builder: str | None, docker_cli: Path | None, docker_host: str | None, *, keep: bool = False
-) -> Any:
+) -> EngineOptions:
     from grader.engines import EngineOptions
 
     return EngineOptions(
         docker_host=docker_host,
-        builder=builder or "auto",  # type: ignore[arg-type]
+        builder=cast("BuilderChoice", builder or "auto"),  # click.Choice checked it
         docker_cli=str(docker_cli) if docker_cli else None,
         keep=keep,
     )
@@ -198,7 +201,7 @@ class _CheckSettings:
     repo_dir: Path
     student: str | None
     instructor: bool
-    engine: Any  # grader.engines.EngineOptions
+    engine: EngineOptions
     json_path: Path | None
     html_path: Path | None
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, cli, engines
 from tests.conftest import EXAMPLES
 
 
@@ -201,3 +201,8 @@ def test_inspect_never_shows_a_traceback_on_hostile_files(tmp_path):
     done = grader("inspect", latin)
     assert done.returncode == 0, done.stderr
     assert "scratch" in done.stdout
+
+
+def test_the_builder_choices_are_the_engines_registry():
+    assert cli._BUILDER_CHOICES == engines.BUILDER_CHOICES
+    assert set(engines.BUILDER_CHOICES) - {"auto"} == set(engines.BUILDERS)

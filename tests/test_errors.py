@@ -12,7 +12,7 @@ import requests
 import requests.exceptions
 
 from grader import errors, repos
-from grader.engines import docker as engine
+from grader.engines import translate as engine
 
 
 def exception_classes(module: ModuleType) -> list[type[BaseException]]:

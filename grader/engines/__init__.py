@@ -32,6 +32,7 @@ __all__ = [
     "BUILDERS",
     "BUILDER_CHOICES",
     "BuildRequest",
+    "BuilderChoice",
     "Built",
     "Engine",
     "EngineOptions",
@@ -62,7 +63,7 @@ def _buildkit(engine: Engine, options: EngineOptions) -> Builder | str:
 def _classic(engine: Engine, options: EngineOptions) -> Builder | str:
     if engine.kind != "docker":
         return f"{engine.version} has no classic builder; it builds with buildah"
-    return ApiBuilder(engine, name="classic")
+    return ApiBuilder(engine)
 
 
 def _buildah(engine: Engine, options: EngineOptions) -> Builder | str:

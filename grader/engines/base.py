@@ -75,6 +75,10 @@ class Builder(Protocol):
         """Stop every build in flight now (Ctrl-C, SIGTERM, the end of the run)."""
         ...
 
+    def close(self) -> None:
+        """Release what the builder holds for the run (a watcher thread, say)."""
+        ...
+
 
 class Cancellation:
     """Set once when a run is stopped: every operation still to start raises ``Interrupted``."""

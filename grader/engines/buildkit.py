@@ -151,6 +151,11 @@ class BuildKitBuilder:
         for process in running:
             threading.Thread(target=_stop, args=(process,), daemon=True).start()
 
+    def close(self) -> None:
+        """Stop the step limiter's watcher."""
+        if self._limiter is not None:
+            self._limiter.close()
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["DOCKER_HOST"] = self._engine.address
@@ -186,7 +191,8 @@ class BuildKitBuilder:
         progress = Progress(request.instructions)
         engine.track(image=tag)
         timed_out = threading.Event()
-        with _workspace(request) as folder, self._capped(limits):
+        capped = self._limiter.building(limits) if self._limiter else contextlib.nullcontext()
+        with _workspace(request) as folder, capped:
             process = subprocess.Popen(
                 self._argv(request, limits, tag, folder),
                 stdin=subprocess.DEVNULL,
@@ -246,14 +252,6 @@ class BuildKitBuilder:
             builder=self.info(),
         )
         return Built(result=result, image=tag if error is None else None)
-
-    @contextlib.contextmanager
-    def _capped(self, limits: Limits) -> Iterator[None]:
-        if self._limiter is None:
-            yield
-            return
-        with self._limiter.building(limits):
-            yield
 
 
 @contextlib.contextmanager

@@ -138,15 +138,14 @@ class ApiBuilder:
 
     name: ClassVar[str] = "classic"
 
-    def __init__(self, engine: Engine, *, name: str = "classic") -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._name = name
 
     def info(self) -> BuilderInfo:
         """The engine's own builder: no separate client; the /build parameters cap its steps."""
         return BuilderInfo.model_validate(
             {
-                "name": self._name,
+                "name": self.name,
                 "client": "the engine's /build API",
                 "engine": self._engine.version,
                 "enforced": ["timeout", "network", "memory", "cpus"],
@@ -155,6 +154,9 @@ class ApiBuilder:
 
     def cancel(self) -> None:
         """The engine shuts down every stream in flight when it is cancelled."""
+
+    def close(self) -> None:
+        """Nothing of its own to stop."""
 
     def build(self, request: BuildRequest, limits: Limits, tag: str) -> Built:
         """Build through /build; a failing or endless build is a result, not an exception."""

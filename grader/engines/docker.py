@@ -2,14 +2,13 @@
 
 One ``Engine`` is one grading run; a builder of ``grader.engines`` makes its images, and
 everything else (base images, image facts, runs, path probes, clean-up) goes through docker-py
-here. Every container it makes carries the label ``grader.run`` and
-every image a tag under ``grader-run/``, both naming the run, host and process; every build and
+here. Every container it makes carries the label ``grader.run`` and every image a tag under
+``grader-run/``, both naming the run, host and process (``housekeeping``); every build and
 run has a hard wall-clock timeout. A ``scope`` (one submission) has its objects removed, in the
 background, when it ends; leaving the ``with`` block (normally, on an error, on Ctrl-C) stops
 what is still going and force-removes every container and image of the run, unless ``keep``
 asks to leave them for debugging. ``docker.errors``, ``requests`` and socket errors are
-translated here, at the boundary, into ``grader.errors``; nothing upstream leaks past this
-module.
+translated at the boundary (``translate``) into ``grader.errors``.
 """
 
 from __future__ import annotations
@@ -38,13 +37,24 @@ from docker.utils.socket import frames_iter
 from grader import imageref
 from grader.capped import CappedBuffer, one_line
 from grader.engines.base import Builder, BuildRequest, Built, Cancellation, EngineOptions
-from grader.errors import (
-    EngineError,
-    EngineUnavailable,
-    EnvironmentProblem,
-    GraderError,
-    counterpart,
+from grader.engines.housekeeping import (
+    LABEL,
+    REPOSITORY,
+    BuildsOrDeletions,
+    Made,
+    Once,
+    alive,
+    container_owner,
+    host_name,
+    image_owner,
 )
+from grader.engines.translate import (
+    DEFAULT_SOCKET,
+    boundary,
+    describe,
+    why_unreachable,
+)
+from grader.errors import EngineError, EngineUnavailable, GraderError
 from grader.models.results import BuilderInfo, ImageFacts, Layer, RunResult
 from grader.models.rubric import Limits, RunSpec
 
@@ -54,109 +64,8 @@ log = logging.getLogger(__name__)
 # name the process that made them, so `grader clean` spares live runs. Classic builds get no
 # label: the classic builder would add a build step for it, costing time and shifting the step
 # numbers students read in their build logs (BuildKit labels the image without a step).
-LABEL = "grader.run"
-REPOSITORY = "grader-run"
 _API_TIMEOUT = 120  # seconds for an ordinary API call; builds and runs have their own limits
 _GRACE = 10  # seconds the engine gets to report on a container after it was killed
-
-# Every exception class docker-py and requests define, mapped explicitly (a test enumerates both
-# modules, so a new upstream class fails the suite until it is placed here).
-_TRANSLATION: Mapping[type[BaseException], type[GraderError]] = {
-    docker.errors.DockerException: EngineError,
-    docker.errors.APIError: EngineError,
-    docker.errors.NotFound: EngineError,
-    docker.errors.ImageNotFound: EngineError,
-    docker.errors.InvalidVersion: EnvironmentProblem,
-    docker.errors.InvalidRepository: EngineError,
-    docker.errors.InvalidConfigFile: EnvironmentProblem,
-    docker.errors.InvalidArgument: EngineError,
-    docker.errors.DeprecatedMethod: EngineError,
-    docker.errors.TLSParameterError: EnvironmentProblem,
-    docker.errors.NullResource: EngineError,
-    docker.errors.ContainerError: EngineError,
-    docker.errors.StreamParseError: EngineError,
-    docker.errors.BuildError: EngineError,
-    docker.errors.ImageLoadError: EngineError,
-    docker.errors.MissingContextParameter: EnvironmentProblem,
-    docker.errors.ContextAlreadyExists: EnvironmentProblem,
-    docker.errors.ContextException: EnvironmentProblem,
-    docker.errors.ContextNotFound: EnvironmentProblem,
-    requests.exceptions.RequestException: EngineError,
-    requests.exceptions.InvalidJSONError: EngineError,
-    requests.exceptions.JSONDecodeError: EngineError,
-    requests.exceptions.HTTPError: EngineError,
-    requests.exceptions.ConnectionError: EngineUnavailable,
-    requests.exceptions.ProxyError: EngineUnavailable,
-    requests.exceptions.SSLError: EngineUnavailable,
-    requests.exceptions.Timeout: EngineError,
-    requests.exceptions.ConnectTimeout: EngineUnavailable,
-    requests.exceptions.ReadTimeout: EngineError,
-    requests.exceptions.URLRequired: EnvironmentProblem,
-    requests.exceptions.TooManyRedirects: EngineError,
-    requests.exceptions.MissingSchema: EnvironmentProblem,
-    requests.exceptions.InvalidSchema: EnvironmentProblem,
-    requests.exceptions.InvalidURL: EnvironmentProblem,
-    requests.exceptions.InvalidHeader: EngineError,
-    requests.exceptions.InvalidProxyURL: EnvironmentProblem,
-    requests.exceptions.ChunkedEncodingError: EngineError,
-    requests.exceptions.ContentDecodingError: EngineError,
-    requests.exceptions.StreamConsumedError: EngineError,
-    requests.exceptions.RetryError: EngineError,
-    requests.exceptions.UnrewindableBodyError: EngineError,
-    OSError: EngineError,
-}
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, docker.errors.APIError):
-        text = str(exc.explanation or exc)
-    else:
-        text = str(exc) or type(exc).__name__
-    return one_line(text)
-
-
-_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-_UNREACHABLE = (
-    ("FileNotFoundError", "no such socket"),
-    ("ConnectionRefused", "connection refused"),
-    ("Connection refused", "connection refused"),
-    ("PermissionError", "permission denied: join the docker group or use sudo"),
-    ("Permission denied", "permission denied: join the docker group or use sudo"),
-    ("Name or service not known", "unknown host"),
-    ("timed out", "timed out"),
-)
-
-
-def _why_unreachable(exc: BaseException) -> str:
-    """The few words that say why an engine address did not answer."""
-    text = str(exc)
-    for needle, words in _UNREACHABLE:
-        if needle in text:
-            return words
-    return _describe(exc)
-
-
-def translate(exc: BaseException) -> GraderError:
-    """The ``grader.errors`` counterpart of an upstream exception, with a one-line message."""
-    if isinstance(exc, GraderError):
-        return exc
-    target = counterpart(exc, _TRANSLATION)
-    if target is None:
-        raise exc
-    if target is EngineUnavailable:
-        return EngineUnavailable(f"the Docker Engine stopped answering: {_describe(exc)}")
-    return target(f"Docker Engine: {_describe(exc)}")
-
-
-@contextlib.contextmanager
-def _boundary() -> Iterator[None]:
-    try:
-        yield
-    except GraderError:
-        raise
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise translate(exc) from exc
-
 
 _TAG_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
@@ -176,91 +85,6 @@ def _shutdown(response: requests.Response) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-
-
-class _BuildsOrDeletions:
-    """Image deletions wait until no build runs, and builds wait while images are deleted.
-
-    The classic builder looks for cache among the children of each step's image; deleting one
-    of those while another build looks fails that build ("unable to find image"). Builds share
-    the engine freely; a deletion takes it alone, in a gap between builds.
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._builds = 0
-        self._deleting = False
-
-    @contextlib.contextmanager
-    def building(self) -> Iterator[None]:
-        """Hold off deletions while a build runs."""
-        with self._changed:
-            self._changed.wait_for(lambda: not self._deleting)
-            self._builds += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._builds -= 1
-                self._changed.notify_all()
-
-    @contextlib.contextmanager
-    def deleting(self, timeout: float | None) -> Iterator[None]:
-        """Delete alone; after ``timeout``, if one is given, go ahead anyway."""
-        with self._changed:
-            self._changed.wait_for(lambda: not self._builds and not self._deleting, timeout)
-            self._deleting = True
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._deleting = False
-                self._changed.notify_all()
-
-
-class _Once:
-    """A result computed once, by the first thread to ask; the others wait for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._done = False
-        self._value: str | None = None
-
-    def run(self, compute: Callable[[], str | None]) -> str | None:
-        with self._lock:
-            if not self._done:
-                self._value = compute()
-                self._done = True
-            return self._value
-
-
-class _Made:
-    """What a run (or one scope of it) made on the engine and must remove."""
-
-    def __init__(self) -> None:
-        self.containers: set[str] = set()
-        self.images: set[str] = set()
-        self.intermediates: list[str] = []
-
-    def add(
-        self, *, container: str | None, image: str | None, intermediates: Iterable[str]
-    ) -> None:
-        if container is not None:
-            self.containers.add(container)
-        if image is not None:
-            self.images.add(image)
-        self.intermediates.extend(intermediates)
-
-    def discard(self, other: _Made) -> None:
-        self.containers -= other.containers
-        self.images -= other.images
-        gone = set(other.intermediates)
-        self.intermediates = [i for i in self.intermediates if i not in gone]
-
-    def clear(self) -> None:
-        self.containers.clear()
-        self.images.clear()
-        self.intermediates.clear()
 
 
 EngineKind = Literal["docker", "podman"]
@@ -302,10 +126,10 @@ class Engine:
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._counter = 0
-        self._made = _Made()
-        self._bases: dict[str, _Once] = {}
-        self.images_in_use = _BuildsOrDeletions()
-        self._doomed: queue.SimpleQueue[_Made | None] = queue.SimpleQueue()
+        self._made = Made()
+        self._bases: dict[str, Once] = {}
+        self.images_in_use = BuildsOrDeletions()
+        self._doomed: queue.SimpleQueue[Made | None] = queue.SimpleQueue()
         self._reaper: threading.Thread | None = None
         self._local = threading.local()  # the current thread's scope, if any
         self._builds: set[requests.Response] = set()
@@ -326,7 +150,7 @@ class Engine:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             self.close()
             raise EngineUnavailable(
-                f"no Docker Engine answers at {self.address} ({_why_unreachable(exc)}); start one "
+                f"no Docker Engine answers at {self.address} ({why_unreachable(exc)}); start one "
                 "(dockerd, Docker Desktop, podman system service) or set DOCKER_HOST"
             ) from exc
         except BaseException:
@@ -353,7 +177,7 @@ class Engine:
     @property
     def address(self) -> str:
         """The engine's address, as DOCKER_HOST would name it (for a build client)."""
-        return self._base_url or os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET
+        return self._base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
 
     @property
     def local(self) -> bool:
@@ -384,12 +208,12 @@ class Engine:
     @property
     def label(self) -> str:
         """The value of the label every container of this run carries: run:host:pid."""
-        return f"{self.run_id}:{_host()}:{os.getpid()}"
+        return f"{self.run_id}:{host_name()}:{os.getpid()}"
 
     @property
     def repository(self) -> str:
         """The repository every image of this run is tagged in."""
-        return f"{REPOSITORY}/{_host()}.{os.getpid()}.{self.run_id}"
+        return f"{REPOSITORY}/{host_name()}.{os.getpid()}.{self.run_id}"
 
     @property
     def labels(self) -> dict[str, str]:
@@ -437,6 +261,8 @@ class Engine:
             log.warning("clean-up interrupted: run `grader clean` to remove what is left")
             raise
         finally:
+            if self._builder is not None:
+                self._builder.close()
             with contextlib.suppress(Exception):
                 self._client.close()
             self._client = None
@@ -448,7 +274,7 @@ class Engine:
         One submission's images go as soon as it is graded, so disk use stays bounded across a
         class; should the scope be skipped, the run's clean-up still covers them.
         """
-        made = _Made()
+        made = Made()
         self._local.scope = made
         try:
             yield
@@ -457,7 +283,7 @@ class Engine:
             if not self.keep and self._client is not None:
                 self._reap(made)
 
-    def _reap(self, made: _Made) -> None:
+    def _reap(self, made: Made) -> None:
         """Remove a scope's objects in the background.
 
         Deleting images takes the engine a while, and the next submission's build need not wait
@@ -498,12 +324,12 @@ class Engine:
         Images of metadata-only steps (WORKDIR /app on a base) weigh nothing and are the steps
         every student's build shares: they stay, as build cache, until the run ends.
         """
-        scope: _Made | None = None if whole_run else getattr(self._local, "scope", None)
+        scope: Made | None = None if whole_run else getattr(self._local, "scope", None)
         with self._lock:
             for made in (self._made, scope) if scope is not None else (self._made,):
                 made.add(container=container, image=image, intermediates=intermediates)
 
-    def _remove(self, made: _Made, *, everything_labelled: bool = False) -> None:
+    def _remove(self, made: Made, *, everything_labelled: bool = False) -> None:
         """Remove containers, then tagged images, then the intermediate images, newest first.
 
         Image deletions wait for a moment when no build runs; at the end of the run (everything
@@ -518,7 +344,7 @@ class Engine:
                 ours = {"reference": f"{self.repository}:*"}
                 images += sorted({i["Id"] for i in api.images(filters=ours)})
             except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-                log.warning("could not list this run's objects: %s", _describe(exc))
+                log.warning("could not list this run's objects: %s", describe(exc))
         for cid in containers:
             self._remove_container(cid)
         with self.images_in_use.deleting(timeout=_GRACE * 3 if everything_labelled else None):
@@ -537,9 +363,9 @@ class Engine:
             pass
         except docker.errors.APIError as exc:
             if force or exc.status_code != 409:  # 409: still the parent of another image
-                log.warning("could not remove image %s: %s", image, _describe(exc))
+                log.warning("could not remove image %s: %s", image, describe(exc))
         except requests.exceptions.RequestException as exc:
-            log.warning("could not remove image %s: %s", image, _describe(exc))
+            log.warning("could not remove image %s: %s", image, describe(exc))
 
     def _remove_container(self, cid: str) -> None:
         try:
@@ -547,7 +373,7 @@ class Engine:
         except docker.errors.NotFound:
             pass
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            log.warning("could not remove container %s: %s", cid[:12], _describe(exc))
+            log.warning("could not remove container %s: %s", cid[:12], describe(exc))
         with self._lock:
             self._made.containers.discard(cid)
 
@@ -563,7 +389,7 @@ class Engine:
         if self._builder is None:
             raise EngineError("no builder was chosen for this engine")
         tag = f"{self.repository}:{self._unique(request.name)}"
-        with _boundary():
+        with boundary():
             return self._builder.build(request, limits, tag)
 
     def stream(
@@ -583,7 +409,7 @@ class Engine:
         time limit was hit.
         """
         timed_out = threading.Event()
-        with _boundary():
+        with boundary():
             api = self._api
             response = api.post(
                 f"{api.base_url}/v{api.api_version}{path}",
@@ -632,11 +458,11 @@ class Engine:
         """
         self.cancellation.check()
         with self._lock:
-            once = self._bases.setdefault(reference, _Once())
+            once = self._bases.setdefault(reference, Once())
         return once.run(lambda: self._pull_if_missing(reference, timeout))
 
     def _pull_if_missing(self, reference: str, timeout: float) -> str | None:
-        with _boundary():
+        with boundary():
             try:
                 self._api.inspect_image(reference)
                 return None
@@ -675,12 +501,12 @@ class Engine:
             self._api.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(
-                f"the Docker Engine stopped answering: {_why_unreachable(exc)}"
+                f"the Docker Engine stopped answering: {why_unreachable(exc)}"
             ) from exc
 
     def image_id(self, tag: str) -> str | None:
         """The id of an image, or None when the engine has no such image."""
-        with _boundary():
+        with boundary():
             try:
                 return str(self._api.inspect_image(tag)["Id"])
             except docker.errors.NotFound:
@@ -689,7 +515,7 @@ class Engine:
     def image_facts(self, image: str, *, layers: bool = True) -> ImageFacts:
         """Size (and, unless only the size is wanted, layers) of an image, as the engine counts."""
         self.cancellation.check()
-        with _boundary():
+        with boundary():
             attrs = self._api.inspect_image(image)
             history = self._api.history(image) if layers else []
         found = [
@@ -731,7 +557,7 @@ class Engine:
         stderr = CappedBuffer(int(limits.output_limit))
         timed_out = threading.Event()
         name = f"grader-{self.run_id}-{self._unique('run')}"
-        with _boundary():
+        with boundary():
             api = self._api
             container = api.create_container(
                 image,
@@ -768,7 +594,7 @@ class Engine:
                             exit_code=None,
                             stdout="",
                             seconds=round(time.monotonic() - started, 3),
-                            error=f"the container could not start: {_describe(exc)}",
+                            error=f"the container could not start: {describe(exc)}",
                         )
 
                     def stop() -> None:
@@ -823,7 +649,7 @@ class Engine:
         """
         self.cancellation.check()
         result: dict[str, bool] = {}
-        with _boundary():
+        with boundary():
             api = self._api
             container = api.create_container(
                 image,
@@ -873,39 +699,6 @@ def _error_message(response: requests.Response) -> str:
     return str(message or response.text or f"HTTP {response.status_code}")
 
 
-def _host() -> str:
-    """The host name as it can stand in a label and in an image's repository name."""
-    name = re.sub(r"[^a-z0-9]+", "-", socket.gethostname().lower()).strip("-")
-    return name or "host"
-
-
-def _alive(host: str, pid: str) -> bool:
-    """Whether the grading process that made an object still runs on this host."""
-    if host != _host() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _container_owner(container: Mapping[str, Any]) -> tuple[str, str]:
-    _, host, pid = (((container.get("Labels") or {}).get(LABEL) or "") + "::").split(":")[:3]
-    return host, pid
-
-
-def _image_owner(image: Mapping[str, Any]) -> tuple[str, str]:
-    for reference in image.get("RepoTags") or []:
-        repository = str(reference).rsplit(":", 1)[0]
-        if repository.startswith(f"{REPOSITORY}/"):
-            host, _, rest = repository[len(REPOSITORY) + 1 :].partition(".")
-            return host, rest.partition(".")[0]
-    return "", ""
-
-
 def clean(options: EngineOptions, *, everything: bool = False) -> tuple[int, int]:
     """Remove what earlier grading runs left on the engine (a killed run cannot clean up).
 
@@ -914,14 +707,14 @@ def clean(options: EngineOptions, *, everything: bool = False) -> tuple[int, int
     images) removed.
     """
     removed_containers = removed_images = 0
-    with Engine(options) as engine, _boundary():
+    with Engine(options) as engine, boundary():
         api = engine._api
         for container in api.containers(all=True, filters={"label": LABEL}):
-            if everything or not _alive(*_container_owner(container)):
+            if everything or not alive(*container_owner(container)):
                 engine._remove_container(container["Id"])
                 removed_containers += 1
         for image in api.images(filters={"reference": f"{REPOSITORY}/*"}):
-            if everything or not _alive(*_image_owner(image)):
+            if everything or not alive(*image_owner(image)):
                 with contextlib.suppress(docker.errors.NotFound):
                     api.remove_image(image["Id"], force=True)
                     removed_images += 1

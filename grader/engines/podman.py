@@ -144,7 +144,7 @@ class BuildahBuilder(ApiBuilder):
     name: ClassVar[str] = "buildah"
 
     def __init__(self, engine: Engine, *, base: Path = _BASE) -> None:
-        super().__init__(engine, name="buildah")
+        super().__init__(engine)
         self._base = base
         self._version = 2 if engine.cgroup_version == "2" else 1
         self._cgroups = (

@@ -12,26 +12,13 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from grader.models.analysis import Instruction
+from grader.models.analysis import Instruction, numbered, same_text
 from grader.models.results import BuildStep, StepStatus
+
+by_number = numbered  # the classic builder's and buildah's steps
 
 _TAIL_LINES = 20
 _TAIL_LINE_CHARS = 400
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
-
-
-def by_number(found: Sequence[Instruction], number: int, text: str) -> Instruction | None:
-    """Step N of a builder that numbers every instruction of the file; checked by keyword."""
-    keyword = text.split(maxsplit=1)[0].upper() if text.strip() else ""
-    if 1 <= number <= len(found) and found[number - 1].keyword == keyword:
-        candidate = found[number - 1]
-        if keyword == "FROM" or _same(candidate.original, text):
-            return candidate
-    same = [i for i in found if _same(i.original, text)]
-    return same[0] if len(same) == 1 else None
 
 
 def in_stage(found: Sequence[Instruction], stage: str | None, text: str) -> Instruction | None:
@@ -48,7 +35,7 @@ def in_stage(found: Sequence[Instruction], stage: str | None, text: str) -> Inst
     keyword = text.split(maxsplit=1)[0].upper() if text.strip() else ""
     if keyword == "FROM":  # BuildKit prints the FROM with the image reference normalised
         return next((i for i in candidates if i.keyword == "FROM"), None)
-    same = [i for i in candidates if _same(i.original, text)]
+    same = [i for i in candidates if same_text(i.original, text)]
     return same[0] if same else None
 
 

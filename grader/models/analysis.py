@@ -1,5 +1,6 @@
 """What static analysis of a Dockerfile finds: the `grader inspect --json` contract (DESIGN.md)."""
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -52,6 +53,26 @@ class Instruction(Frozen):
     line: int = Field(description="1-based first line.")
     end_line: int = Field(description="1-based last line.")
     original: str = Field(description="The instruction's text as written, continuations joined.")
+
+
+def same_text(a: str, b: str) -> bool:
+    """Two spellings of one instruction: equal but for white space."""
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def numbered(found: Sequence[Instruction], number: int, text: str) -> Instruction | None:
+    """Step N of a builder that numbers every instruction of the file (the classic one).
+
+    The keyword must match (a FROM's image may differ: builds can map base images); failing
+    that, an instruction whose text is the same, if exactly one is.
+    """
+    keyword = text.split(maxsplit=1)[0].upper() if text.strip() else ""
+    if 1 <= number <= len(found) and found[number - 1].keyword == keyword:
+        candidate = found[number - 1]
+        if keyword == "FROM" or same_text(candidate.original, text):
+            return candidate
+    same = [i for i in found if same_text(i.original, text)]
+    return same[0] if len(same) == 1 else None
 
 
 class Analysis(Frozen):

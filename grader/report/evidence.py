@@ -11,12 +11,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-import dockerfile
 from markupsafe import Markup
 
-from grader.models.analysis import Analysis
+from grader.dockerfile import instructions as parse_instructions
+from grader.models.analysis import Analysis, Instruction, numbered
 from grader.models.results import BuildResult, CriterionResult, Layer
 from grader.report import svg
 from grader.report.text import DASH, MINUS, plain, shorten, visible
@@ -33,36 +33,9 @@ _NOP = "/bin/sh -c #(nop) "
 _SHELL = "/bin/sh -c "
 
 
-@dataclass(frozen=True)
-class Instruction:
-    """One Dockerfile instruction and the lines it spans."""
-
-    keyword: str
-    start: int
-    end: int
-    original: str
-
-
 def instructions(text: str | None) -> list[Instruction]:
     """The file as Docker's own parser splits it; empty when it cannot be parsed."""
-    if not text:
-        return []
-    # The parser is Go behind a C extension: a lone surrogate crashes the process rather than
-    # raising, so the text it sees is always encodable (line numbers do not change).
-    safe = text.encode("utf-8", "replace").decode("utf-8")
-    try:
-        commands: Sequence[Any] = dockerfile.parse_string(safe)
-    except (dockerfile.GoParseError, dockerfile.GoIOError, ValueError):
-        return []
-    return [
-        Instruction(
-            keyword=str(c.cmd).upper(),
-            start=int(c.start_line),
-            end=int(c.end_line),
-            original=str(c.original),
-        )
-        for c in commands
-    ]
+    return parse_instructions(text) if text else []
 
 
 @dataclass(frozen=True)
@@ -128,8 +101,8 @@ def excerpt(text: str, marks: Sequence[Mark], *, label: str) -> Excerpt | None:
 
 def _instruction_at(found: Sequence[Instruction], line: int) -> Mark | None:
     for instruction in found:
-        if instruction.start <= line <= instruction.end:
-            return Mark(instruction.start, instruction.end, "")
+        if instruction.line <= line <= instruction.end_line:
+            return Mark(instruction.line, instruction.end_line, "")
     return None
 
 
@@ -161,10 +134,10 @@ def criterion_marks(
     if step and evidence and evidence.actual:
         # another build of the same file failed (--target, a baseline): where it stopped
         text = evidence.actual[step.end() :]
-        located = _locate_step(found, int(step.group(1)), _first_instruction(text, found))
+        located = numbered(found, int(step.group(1)), _first_instruction(text, found))
         if located is not None:
             note = f"Step {step.group(1)}/{step.group(2)} failed here"
-            return [Mark(located.start, located.end, note)]
+            return [Mark(located.line, located.end_line, note)]
     if evidence is not None and evidence.line is not None:
         return [_mark(found, evidence.line, criterion.title)]
     return []
@@ -309,18 +282,20 @@ def build_failure(
         instruction_text = failed.instruction
         prefix = f"{step} {failed.instruction}"
         reason = error[len(prefix) :].lstrip(": ") if error.startswith(prefix) else error
-        located = next((i for i in found if i.start == failed.line), None)
+        located = next((i for i in found if i.line == failed.line), None)
     elif step_match:
         step = f"Step {step_match.group(1)}/{step_match.group(2)}"
         rest = error[step_match.end() :]
         instruction_text = _step_line(build.log_tail, step) or rest
         if rest.startswith(instruction_text):
             reason = rest[len(instruction_text) :].lstrip(": ") or error
-        located = _locate_step(found, int(step_match.group(1)), instruction_text)
+        located = numbered(found, int(step_match.group(1)), instruction_text)
     excerpt_ = None
     if located is not None and dockerfile_text:
         note = f"{step} failed here"
-        excerpt_ = excerpt(dockerfile_text, [Mark(located.start, located.end, note)], label=label)
+        excerpt_ = excerpt(
+            dockerfile_text, [Mark(located.line, located.end_line, note)], label=label
+        )
     lines = build.log_tail.replace("\r\n", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
@@ -355,31 +330,12 @@ def _step_line(log: str, step: str) -> str | None:
     return None
 
 
-def _locate_step(found: Sequence[Instruction], number: int, text: str) -> Instruction | None:
-    """Step N is the Nth instruction of the file for the classic builder; check it agrees.
-
-    The keyword must match (a FROM's image may differ: builds can map base images); failing
-    that, an instruction whose text is the same, if exactly one is.
-    """
-    keyword = text.split(maxsplit=1)[0].upper() if text.strip() else ""
-    if 1 <= number <= len(found) and found[number - 1].keyword == keyword:
-        candidate = found[number - 1]
-        if keyword == "FROM" or _same(candidate.original, text):
-            return candidate
-    same = [i for i in found if _same(i.original, text)]
-    return same[0] if len(same) == 1 else None
-
-
 def _first_instruction(text: str, found: Sequence[Instruction]) -> str:
     """The instruction at the start of ``INSTRUCTION: reason``, as one in the file reads."""
     for instruction in found:
         if text.startswith(instruction.original):
             return instruction.original
     return text.split(": ", 1)[0]
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 @dataclass(frozen=True)
@@ -443,7 +399,7 @@ def _own_instructions(analysis: Analysis | None, found: Sequence[Instruction]) -
     for stage in reversed(chain):
         following = [s for s in starts if s > stage.line]
         end = following[0] if following else 10**9
-        own.extend(i for i in found if stage.line < i.start < end and i.keyword != "FROM")
+        own.extend(i for i in found if stage.line < i.line < end and i.keyword != "FROM")
     return own
 
 
@@ -476,7 +432,7 @@ def layer_breakdown(
         origin: Literal["base", "own", "unknown"] = (
             "unknown" if not matched else "base" if index < base_count else "own"
         )
-        line = own[index - base_count].start if origin == "own" else None
+        line = own[index - base_count].line if origin == "own" else None
         shown = layer_instruction(layer.created_by)
         fraction = layer.size_bytes / total
         rows.append(

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from grader.models.analysis import Instruction
 from grader.models.results import CriterionResult, Results, SubmissionResult, TaskResult
 from grader.report import evidence as ev
 from grader.report import svg
@@ -216,7 +217,7 @@ def _blocked_by_build(criterion: CriterionResult, task: TaskResult) -> bool:
 def _criterion(
     criterion: CriterionResult,
     task: TaskResult,
-    found: Sequence[ev.Instruction],
+    found: Sequence[Instruction],
     chart_prefix: str,
 ) -> CriterionView:
     status = criterion_status(criterion)

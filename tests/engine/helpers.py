@@ -16,7 +16,40 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from grader.buildcontext import pack
+from grader.dockerfile import instructions
+from grader.engines import BuildRequest
+from grader.models.rubric import Limits
 from tests.gitrepos import commit, make_repo
+
+# Limits that keep engine tests quick.
+FAST = Limits(build_timeout=120, run_timeout=20, memory=256 * 1024**2, pids=128)
+
+
+def build_request(folder: Path, dockerfile: str, **files: str) -> BuildRequest:
+    """A build of ``dockerfile`` with ``files`` beside it, packed as grading packs it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Dockerfile").write_text(dockerfile)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    packed = pack(folder, folder / "Dockerfile", max_bytes=10**9, max_files=10_000)
+    return BuildRequest(context=packed, name="t", instructions=instructions(dockerfile))
+
+
+def running(command: str) -> bool:
+    """Whether a process whose command line is exactly this runs anywhere on the machine.
+
+    A builder's step is a process, not always a container (BuildKit, buildah): this is how a
+    test sees that a cancelled step is really gone.
+    """
+    for entry in Path("/proc").iterdir():
+        try:
+            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
+        except OSError:
+            continue
+        if entry.name.isdigit() and line == command.encode():
+            return True
+    return False
 
 
 def grader(*args: str | Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:

@@ -103,6 +103,7 @@ def podman_service(images: tuple[str, ...] = ()) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=folder,  # conmon writes an `oom` marker into the service's working directory
         )
     try:
         _wait_for(url, service, log)

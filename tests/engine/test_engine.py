@@ -9,46 +9,18 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from grader.buildcontext import pack
-from grader.dockerfile import instructions
-from grader.engines import BuildRequest, EngineOptions, open_engine
-from grader.engines.docker import LABEL
+from grader.engines import EngineOptions, open_engine
+from grader.engines.housekeeping import LABEL
 from grader.errors import EngineUnavailable, Interrupted
-from grader.models.rubric import Limits, RunSpec
-
-FAST = Limits(build_timeout=120, run_timeout=20, memory=256 * 1024**2, pids=128)
-
-
-def sleeping(command: str) -> bool:
-    """Whether a process of this command line runs anywhere on the machine."""
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
-                == command.encode()
-            ):
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def context(tmp_path: Path, dockerfile: str, **files: str) -> BuildRequest:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "Dockerfile").write_text(dockerfile)
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    packed = pack(tmp_path, tmp_path / "Dockerfile", max_bytes=10**9, max_files=10_000)
-    return BuildRequest(context=packed, name="t", instructions=instructions(dockerfile))
+from grader.models.rubric import RunSpec
+from tests.engine.helpers import FAST, build_request, running
 
 
 def test_build_measure_and_run(tmp_path, busybox_image, make_engine):
-    request = context(
+    request = build_request(
         tmp_path, f'FROM {busybox_image}\nRUN echo built > /built\nCMD ["cat", "/built"]\n'
     )
     with make_engine() as engine:
@@ -71,7 +43,7 @@ def test_build_measure_and_run(tmp_path, busybox_image, make_engine):
 
 
 def test_failing_build_names_the_step_and_leaves_no_container(tmp_path, busybox_image, make_engine):
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo before\nRUN exit 3\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN echo before\nRUN exit 3\n")
     with make_engine() as engine:
         built = engine.build(request, FAST)
     assert not built.result.ok
@@ -84,7 +56,7 @@ def test_failing_build_names_the_step_and_leaves_no_container(tmp_path, busybox_
 
 
 def test_build_timeout_stops_the_build(tmp_path, busybox_image, docker_client, make_engine):
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 600\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 600\n")
     started = time.monotonic()
     with make_engine() as engine:
         built = engine.build(request, FAST.model_copy(update={"build_timeout": 3}))
@@ -94,13 +66,15 @@ def test_build_timeout_stops_the_build(tmp_path, busybox_image, docker_client, m
     assert "the build was stopped at its time limit, 3 s" in (built.result.error or "")
     assert elapsed < 30
     time.sleep(1)  # the engine removes the cancelled step's container asynchronously
-    running = [c for c in docker_client.api.containers(all=True) if "sleep 600" in c["Command"]]
-    assert running == []
-    assert not sleeping("sleep 600")  # BuildKit's steps are processes, not containers
+    left = [c for c in docker_client.api.containers(all=True) if "sleep 600" in c["Command"]]
+    assert left == []
+    assert not running("sleep 600")  # BuildKit's steps are processes, not containers
 
 
 def test_run_timeout_kills_the_container(tmp_path, busybox_image, make_engine):
-    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "echo up; sleep 600"]\n')
+    request = build_request(
+        tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "echo up; sleep 600"]\n'
+    )
     with make_engine() as engine:
         built = engine.build(request, FAST)
         assert built.image
@@ -112,7 +86,9 @@ def test_run_timeout_kills_the_container(tmp_path, busybox_image, make_engine):
 
 
 def test_endless_output_is_capped_head_and_tail(tmp_path, busybox_image, make_engine):
-    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "echo FIRST; yes line"]\n')
+    request = build_request(
+        tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "echo FIRST; yes line"]\n'
+    )
     limits = FAST.model_copy(update={"run_timeout": 3, "output_limit": 10_000})
     with make_engine() as engine:
         built = engine.build(request, limits)
@@ -127,7 +103,7 @@ def test_endless_output_is_capped_head_and_tail(tmp_path, busybox_image, make_en
 
 def test_memory_hog_is_killed(tmp_path, busybox_image, make_engine):
     # tail keeps a whole "line" in memory, and /dev/zero never ends one
-    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "tail /dev/zero"]\n')
+    request = build_request(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "tail /dev/zero"]\n')
     limits = FAST.model_copy(update={"memory": 64 * 1024**2})
     with make_engine() as engine:
         built = engine.build(request, limits)
@@ -140,7 +116,7 @@ def test_memory_hog_is_killed(tmp_path, busybox_image, make_engine):
 
 def test_fork_bomb_hits_the_pids_cap(tmp_path, busybox_image, make_engine):
     script = "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived"
-    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "{script}"]\n')
+    request = build_request(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "{script}"]\n')
     limits = FAST.model_copy(update={"pids": 50, "run_timeout": 8})
     with make_engine() as engine:
         built = engine.build(request, limits)
@@ -152,7 +128,7 @@ def test_fork_bomb_hits_the_pids_cap(tmp_path, busybox_image, make_engine):
 
 def test_sandbox_no_network_no_capabilities_no_new_privileges(tmp_path, busybox_image, make_engine):
     command = "ls /sys/class/net; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"
-    request = context(tmp_path, f"FROM {busybox_image}\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\n")
     with make_engine() as engine:
         built = engine.build(request, FAST)
         assert built.image
@@ -165,7 +141,7 @@ def test_sandbox_no_network_no_capabilities_no_new_privileges(tmp_path, busybox_
 
 
 def test_stdin_reaches_the_program(tmp_path, busybox_image, make_engine):
-    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "tr a-z A-Z"]\n')
+    request = build_request(tmp_path, f'FROM {busybox_image}\nCMD ["sh", "-c", "tr a-z A-Z"]\n')
     with make_engine() as engine:
         built = engine.build(request, FAST)
         assert built.image
@@ -176,7 +152,7 @@ def test_stdin_reaches_the_program(tmp_path, busybox_image, make_engine):
 
 def test_a_program_that_cannot_start_is_a_result(tmp_path, make_engine):
     (tmp_path / "f").write_text("x")
-    request = context(tmp_path, 'FROM scratch\nCOPY f /f\nCMD ["/missing"]\n')
+    request = build_request(tmp_path, 'FROM scratch\nCOPY f /f\nCMD ["/missing"]\n')
     with make_engine() as engine:
         built = engine.build(request, FAST)
         assert built.image
@@ -194,7 +170,7 @@ def test_symlink_to_a_host_file_never_enters_the_image(tmp_path, busybox_image, 
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "link").symlink_to(secret)
-    request = context(
+    request = build_request(
         ctx, f'FROM {busybox_image}\nCOPY link /copied\nCMD ["sh", "-c", "cat /copied; true"]\n'
     )
     with make_engine() as engine:
@@ -208,7 +184,7 @@ def test_symlink_to_a_host_file_never_enters_the_image(tmp_path, busybox_image, 
 def test_everything_is_removed_when_the_block_fails(
     tmp_path, busybox_image, docker_client, make_engine
 ):
-    request = context(tmp_path, f'FROM {busybox_image}\nCMD ["sleep", "600"]\n')
+    request = build_request(tmp_path, f'FROM {busybox_image}\nCMD ["sleep", "600"]\n')
     engine = make_engine()
 
     def run_until_stopped(image: str) -> None:
@@ -236,7 +212,7 @@ def test_everything_is_removed_when_the_block_fails(
 
 @pytest.mark.keeps_objects
 def test_keep_leaves_the_images_for_debugging(tmp_path, busybox_image, docker_client, make_engine):
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN true\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN true\n")
     with make_engine(keep=True) as engine:
         built = engine.build(request, FAST)
     try:
@@ -260,7 +236,9 @@ def test_no_engine_is_one_clear_error():
 def test_a_scope_removes_its_images_while_the_run_goes_on(
     tmp_path, busybox_image, docker_client, make_engine
 ):
-    request = context(tmp_path, f"FROM {busybox_image} AS a\nRUN echo a > /a\nFROM a\nRUN true\n")
+    request = build_request(
+        tmp_path, f"FROM {busybox_image} AS a\nRUN echo a > /a\nFROM a\nRUN true\n"
+    )
     with make_engine() as engine:
         with engine.scope():
             built = engine.build(request, FAST)
@@ -270,13 +248,15 @@ def test_a_scope_removes_its_images_while_the_run_goes_on(
         while docker_client.api.images(name=built.image.split(":")[0], all=True):
             assert time.monotonic() < deadline, "the scope's image was not removed"
             time.sleep(0.1)
-        later = engine.build(context(tmp_path / "2", f"FROM {busybox_image}\nRUN true\n"), FAST)
+        later = engine.build(
+            build_request(tmp_path / "2", f"FROM {busybox_image}\nRUN true\n"), FAST
+        )
         assert later.image
         assert docker_client.images.get(later.image)
 
 
 def test_read_only_root_keeps_tmp_writable(tmp_path, busybox_image, make_engine):
-    request = context(tmp_path, f"FROM {busybox_image}\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\n")
     script = "touch /root/x 2>/dev/null && echo root-writable; touch /tmp/y && echo tmp-writable"
     limits = FAST.model_copy(update={"read_only": True})
     with make_engine() as engine:
@@ -292,9 +272,9 @@ def test_build_network_can_be_switched_off(tmp_path, busybox_image, make_engine)
         return f'FROM {busybox_image}\n{run}\nCMD ["cat", "/nets"]\n'
 
     with make_engine() as engine:
-        on = engine.build(context(tmp_path / "on", dockerfile("on")), FAST)
+        on = engine.build(build_request(tmp_path / "on", dockerfile("on")), FAST)
         off_limits = FAST.model_copy(update={"build_network": False})
-        off = engine.build(context(tmp_path / "off", dockerfile("off")), off_limits)
+        off = engine.build(build_request(tmp_path / "off", dockerfile("off")), off_limits)
         assert on.image
         assert off.image
         on_nets = engine.run(on.image, RunSpec(), FAST).stdout.split()
@@ -309,7 +289,7 @@ def test_a_build_step_is_capped_in_memory_and_processes(tmp_path, busybox_image,
     forks = (
         "for i in $(seq 100); do sleep 3 & done 2>/dev/null; sleep 1; echo forks=$(jobs | wc -l)"
     )
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN {hog}; {forks}\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN {hog}; {forks}\n")
     limits = FAST.model_copy(update={"memory": 64 * 1024**2, "pids": 40})
     with make_engine() as engine:
         built = engine.build(request, limits)

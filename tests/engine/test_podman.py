@@ -16,16 +16,14 @@ from pathlib import Path
 import docker
 import pytest
 
-from grader.buildcontext import pack
-from grader.dockerfile import instructions
-from grader.engines import BuildRequest, Engine, EngineOptions, open_engine
-from grader.engines.docker import LABEL, REPOSITORY
+from grader.engines import Engine, EngineOptions, open_engine
+from grader.engines.housekeeping import LABEL, REPOSITORY
 from grader.engines.podman import BuildahBuilder
 from grader.errors import Interrupted
-from grader.models.rubric import Limits, RunSpec
+from grader.models.rubric import RunSpec
+from tests.engine.helpers import FAST, build_request, running
 from tests.engine.podman_service import podman_service
 
-FAST = Limits(build_timeout=120, run_timeout=20, memory=256 * 1024**2, pids=128)
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CGROUPS = Path("/sys/fs/cgroup/pids/grader-buildah")
 # Nothing here touches the Docker Engine, whose own leak check (tests/conftest.py) would see other
@@ -72,26 +70,6 @@ def make_engine(podman: docker.APIClient, podman_url: str) -> Callable[..., Engi
     return make
 
 
-def running(needle: str) -> bool:
-    """Whether a process whose command line is exactly this runs anywhere on the machine."""
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (
-                (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip() == needle.encode()
-            ):
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def context(tmp_path: Path, dockerfile: str) -> BuildRequest:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "Dockerfile").write_text(dockerfile)
-    packed = pack(tmp_path, tmp_path / "Dockerfile", max_bytes=10**9, max_files=10_000)
-    return BuildRequest(context=packed, name="t", instructions=instructions(dockerfile))
-
-
 def our_cgroups() -> list[str]:
     """The build cgroups BuildahBuilder left behind (none, once every build has returned)."""
     return sorted(p.name for p in CGROUPS.iterdir() if p.is_dir()) if CGROUPS.is_dir() else []
@@ -108,7 +86,7 @@ def test_auto_picks_buildah_on_podman(podman_url: str, podman: docker.APIClient)
 
 
 def test_build_run_and_probe(tmp_path: Path, busybox_image: str, make_engine) -> None:
-    request = context(
+    request = build_request(
         tmp_path, f'FROM {busybox_image}\nRUN echo built > /built\nCMD ["cat", "/built"]\n'
     )
     with make_engine() as engine:
@@ -132,7 +110,7 @@ def test_build_run_and_probe(tmp_path: Path, busybox_image: str, make_engine) ->
 def test_failing_build_names_its_step_and_line(
     tmp_path: Path, busybox_image: str, make_engine
 ) -> None:
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo before\nRUN exit 3\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN echo before\nRUN exit 3\n")
     with make_engine() as engine:
         built = engine.build(request, FAST)
     assert not built.result.ok
@@ -144,7 +122,7 @@ def test_failing_build_names_its_step_and_line(
 
 
 def test_unused_failing_stage_is_skipped(tmp_path: Path, busybox_image: str, make_engine) -> None:
-    request = context(
+    request = build_request(
         tmp_path,
         f"FROM {busybox_image} AS bad\nRUN exit 3\n"
         f'FROM {busybox_image}\nRUN echo ok > /ok\nCMD ["cat", "/ok"]\n',
@@ -159,7 +137,7 @@ def test_unused_failing_stage_is_skipped(tmp_path: Path, busybox_image: str, mak
 
 
 def test_cache_mount_works(tmp_path: Path, busybox_image: str, make_engine) -> None:
-    request = context(
+    request = build_request(
         tmp_path,
         f"FROM {busybox_image}\n"
         "RUN --mount=type=cache,target=/cache echo cached > /cache/x && cp /cache/x /x\n"
@@ -178,7 +156,7 @@ def test_cache_mount_works(tmp_path: Path, busybox_image: str, make_engine) -> N
 def test_build_timeout_really_stops_the_step(
     tmp_path: Path, busybox_image: str, make_engine
 ) -> None:
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 987\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 987\n")
     started = time.monotonic()
     with make_engine() as engine:
         built = engine.build(request, FAST.model_copy(update={"build_timeout": 3}))
@@ -193,7 +171,7 @@ def test_build_timeout_really_stops_the_step(
 
 @pytest.mark.skipif(not ROOT, reason="killing a build's steps needs root on the engine's host")
 def test_cancel_stops_the_running_step(tmp_path: Path, busybox_image: str, make_engine) -> None:
-    request = context(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 988\n")
+    request = build_request(tmp_path, f"FROM {busybox_image}\nRUN echo start && sleep 988\n")
     outcome: list[BaseException | object] = []
     with make_engine() as engine:
 
@@ -220,7 +198,7 @@ def test_cancel_stops_the_running_step(tmp_path: Path, busybox_image: str, make_
 
 @pytest.mark.skipif(not ROOT, reason="the build's pids cap is a cgroup grader makes as root")
 def test_build_pids_are_capped(tmp_path: Path, busybox_image: str, make_engine) -> None:
-    request = context(
+    request = build_request(
         tmp_path, f"FROM {busybox_image}\nRUN for i in $(seq 100); do sleep 2 & done; wait\n"
     )
     with make_engine() as engine:
@@ -233,7 +211,7 @@ def test_build_pids_are_capped(tmp_path: Path, busybox_image: str, make_engine) 
 def test_build_network_switch(
     tmp_path: Path, busybox_image: str, make_engine, network: bool
 ) -> None:
-    request = context(
+    request = build_request(
         tmp_path,
         f"FROM {busybox_image}\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /net\n"
         'CMD ["cat", "/net"]\n',
@@ -251,7 +229,7 @@ def test_build_network_switch(
 
 
 def test_memory_hog_in_a_run_is_killed(tmp_path: Path, busybox_image: str, make_engine) -> None:
-    request = context(
+    request = build_request(
         tmp_path,
         f'FROM {busybox_image}\nCMD ["dd", "if=/dev/zero", "of=/dev/null", "bs=600M", "count=1"]\n',
     )
@@ -268,7 +246,7 @@ def test_memory_hog_in_a_run_is_killed(tmp_path: Path, busybox_image: str, make_
 def test_failing_step_in_a_later_stage_is_placed_on_its_line(
     tmp_path: Path, busybox_image: str, make_engine
 ) -> None:
-    request = context(
+    request = build_request(
         tmp_path,
         f"FROM {busybox_image} AS builder\nRUN echo hi > /hi\nRUN exit 4\n"
         f"FROM {busybox_image}\nCOPY --from=builder /hi /hi\n",

@@ -92,7 +92,7 @@ def test_lint_problems_are_highlighted_with_their_message():
 def test_continuation_lines_are_highlighted_together():
     text = "FROM alpine\nRUN apk add \\\n    curl\nCMD x\n"
     found = ev.instructions(text)
-    assert [(i.keyword, i.start, i.end) for i in found] == [
+    assert [(i.keyword, i.line, i.end_line) for i in found] == [
         ("FROM", 1, 1),
         ("RUN", 2, 3),
         ("CMD", 4, 4),
