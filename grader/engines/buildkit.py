@@ -81,11 +81,11 @@ def _output(argv: list[str], env: Mapping[str, str]) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
-def _candidates(explicit: str | None) -> list[str]:
+def _candidates(explicit: str | None, env: Mapping[str, str]) -> list[str]:
     if explicit:
         return [explicit]
     found: list[str] = []
-    for folder in [*os.environ.get("PATH", "").split(os.pathsep), "/usr/bin", "/usr/local/bin"]:
+    for folder in [*env.get("PATH", "").split(os.pathsep), "/usr/bin", "/usr/local/bin"]:
         path = shutil.which("docker", path=folder) if folder else None
         if path and os.path.realpath(path) not in {os.path.realpath(f) for f in found}:
             found.append(path)
@@ -99,7 +99,7 @@ def find_client(explicit: str | None, env: Mapping[str, str]) -> Client | str:
     on PATH, then /usr/bin and /usr/local/bin, in order.
     """
     reasons: list[str] = []
-    for path in _candidates(explicit):
+    for path in _candidates(explicit, env):
         status, text = _output([path, "--version"], env)
         match = _VERSION.search(text) if status == 0 else None
         if match is None:

@@ -4,7 +4,9 @@ Podman's compat /build differs from Docker's where the sandbox depends on it (me
 4.3.1, docs/engines.md):
 
 * ``networkmode=none`` is ignored and RUN steps share the *host's* network namespace; only
-  ``networkmode=NetworkDisabled`` gives a step a namespace of its own with ``lo`` alone.
+  ``networkmode=NetworkDisabled`` gives a step a namespace of its own with ``lo`` alone. With the
+  build network on there is no private namespace to ask for (bridge, private, slirp4netns all
+  gave the host's), which docs/engines.md says plainly.
 * Dropping the connection (a timeout, a cancel) does not stop a running RUN step: it runs to its
   end and the build stops at the next step. Only killing the step's processes stops it.
 * There is no pids limit for builds, and ``nproc`` does nothing for root in the container.

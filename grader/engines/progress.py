@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import re
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from grader.models.analysis import Instruction
 _VERTEX = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<step>\d+/\d+)\] (?P<text>.*)$")
 _PLAIN = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
 _TIMED = re.compile(r"^\d+(?:\.\d+)? (?P<text>.*)$")
+_TRAILER_LINES = 50
 _DONE = re.compile(r"^DONE (?P<seconds>\d+(?:\.\d+)?)s$")
 
 
@@ -36,7 +38,9 @@ class Progress:
         self._instructions = instructions
         self._named: dict[str, str] = {}  # vertex id -> step key, for Dockerfile steps only
         self._internal: set[str] = set()  # vertices that are not steps of the Dockerfile
-        self._trailer: list[str] = []  # what follows the vertices: the error summary
+        self._step_error: str | None = None  # what the failed step's vertex said
+        # what is not a vertex's: the error summary at the end (the last lines are enough)
+        self._trailer: deque[str] = deque(maxlen=_TRAILER_LINES)
 
     # -- the plain log ---------------------------------------------------------------------
 
@@ -66,6 +70,7 @@ class Progress:
             self.steps.finish(key, "canceled")
         elif rest.startswith("ERROR"):
             reason = rest.removeprefix("ERROR").lstrip(": ")
+            self._step_error = self._step_error or reason
             self.steps.output(key, reason)
             self.steps.finish(key, "failed")
         elif not rest.startswith("sha256:"):
@@ -136,6 +141,8 @@ class Progress:
         key = self._named[digest]
         if vertex.get("error"):
             error = str(vertex["error"])
+            if "context canceled" not in error:
+                self._step_error = self._step_error or error
             self.steps.output(key, error)
             self.steps.finish(key, "canceled" if "context canceled" in error else "failed")
             shown.append(f"ERROR: {error}\n")
@@ -154,7 +161,9 @@ class Progress:
         if ok:
             return
         errors = [t for t in self._trailer if t.lstrip().upper().startswith("ERROR")]
-        summary = errors[-1] if errors else (self._trailer[-1] if self._trailer else "")
+        summary = errors[-1] if errors else (self._step_error or "")
+        if not summary and self._trailer:
+            summary = self._trailer[-1]
         summary = re.sub(r"^\s*error:?\s*", "", summary, flags=re.IGNORECASE)
         failed = self.steps.failed()
         reason = one_line(summary) if summary else "the build failed"

@@ -1,12 +1,16 @@
-"""Engine tests run on every builder this machine has: BuildKit and the classic builder."""
+"""Engine tests run on every builder: BuildKit and the classic builder on the Docker Engine,
+buildah on a Podman service the tests start themselves (tests/engine/podman_service.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from grader.engines import Engine, EngineOptions, open_engine
+from tests.engine.podman_service import load_into_podman, podman_service
 
 BUILDERS = ("buildkit", "classic")
 
@@ -25,3 +29,20 @@ def make_engine(builder: str) -> Callable[..., Engine]:
         return open_engine(EngineOptions(builder=builder, **options))  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def podman_url(busybox_image: str) -> Iterator[str]:
+    """The session's Podman service, with the tests' busybox loaded."""
+    with podman_service((busybox_image,)) as url:
+        yield url
+    for parent in Path("/sys/fs/cgroup").glob("*/grader-buildah"):  # empty once builds end
+        with contextlib.suppress(OSError):
+            parent.rmdir()
+
+
+@pytest.fixture(scope="session")
+def podman_lesson_url(podman_url: str, lesson_images: dict[str, str]) -> str:
+    """The Podman service, with every stand-in the lesson needs loaded too."""
+    load_into_podman(tuple(sorted(set(lesson_images.values()))))
+    return podman_url

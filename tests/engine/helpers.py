@@ -16,9 +16,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import docker
+
 from grader.buildcontext import pack
 from grader.dockerfile import instructions
 from grader.engines import BuildRequest
+from grader.engines.housekeeping import LABEL, REPOSITORY
 from grader.models.rubric import Limits
 from tests.gitrepos import commit, make_repo
 
@@ -144,10 +147,8 @@ def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict
 
 
 def engine_objects(docker_client) -> list[str]:
-    selector = {"label": "grader.run"}
-    containers = [c["Id"] for c in docker_client.api.containers(all=True, filters=selector)]
-    images = [i["Id"] for i in docker_client.api.images(filters={"reference": "grader-run/*"})]
-    return containers + images
+    """What grader left on the Docker Engine: labelled containers, grader-run/ images."""
+    return _left_by_grader(docker_client.api)
 
 
 class EngineProxy:
@@ -208,3 +209,18 @@ class EngineProxy:
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+def _left_by_grader(api: docker.APIClient) -> list[str]:
+    containers = api.containers(all=True, filters={"label": LABEL})
+    images = api.images(filters={"reference": f"{REPOSITORY}/*"})
+    return [c["Id"] for c in containers] + [i["Id"] for i in images]
+
+
+def left_on(url: str) -> list[str]:
+    """What grader left on the engine at ``url`` (a Podman service, say)."""
+    client = docker.APIClient(base_url=url, version="1.41", timeout=120)
+    try:
+        return _left_by_grader(client)
+    finally:
+        client.close()

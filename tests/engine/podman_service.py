@@ -41,6 +41,21 @@ def _podman_has(podman: str, image: str) -> bool:
     )
 
 
+def load_into_podman(images: tuple[str, ...]) -> None:
+    """Copy these Docker images into Podman's store, those it lacks (they stay, as a cache).
+
+    The lesson's stand-ins are large and the same every run: like Docker's copies, they are
+    kept rather than copied again in every session.
+    """
+    podman = shutil.which("podman")
+    if podman is None:
+        _missing("podman is not installed")
+        return
+    for image in images:
+        if not _podman_has(podman, image):
+            _load(podman, image)
+
+
 def _load(podman: str, image: str) -> None:
     """`docker save IMAGE | podman load`: Podman names it localhost/IMAGE, which FROM finds."""
     docker_cli = shutil.which("docker")

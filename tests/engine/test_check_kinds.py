@@ -1,4 +1,8 @@
-"""Every check kind on the real engine, with a rubric of its own on the 2 MB busybox image."""
+"""Every check kind on the real engine, with a rubric of its own on the 2 MB busybox image.
+
+The whole rubric is graded on each backend: BuildKit and classic on the Docker Engine, buildah
+on Podman.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import textwrap
 
 import pytest
 
+from grader.engines import EngineOptions
 from grader.grading import GradeOptions, check_repository
 from grader.rubrics import parse
 
@@ -48,8 +53,19 @@ tasks:
 """
 
 
+BACKENDS = ("buildkit", "classic", "buildah")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> EngineOptions:
+    """Where the rubric is graded: a builder, on Podman's service for buildah."""
+    if request.param == "buildah":
+        return EngineOptions(builder="buildah", docker_host=request.getfixturevalue("podman_url"))
+    return EngineOptions(builder=request.param)
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str):
+def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str, backend: EngineOptions):
     repo = tmp_path_factory.mktemp("kinds") / "student"
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
@@ -58,8 +74,11 @@ def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str):
         image=busybox_image, image_repo=busybox_image.split(":", maxsplit=1)[0]
     )
     loaded = parse(textwrap.dedent(rubric_text).encode(), "kinds.yaml")
-    outcome = check_repository(repo, loaded, GradeOptions())
+    outcome = check_repository(repo, loaded, GradeOptions(), engine_options=backend)
     [task] = outcome.results.submissions[0].tasks
+    assert task.build is not None
+    assert task.build.builder is not None
+    assert task.build.builder.name == backend.builder
     return outcome, {c.id: c for c in task.criteria}, task
 
 
@@ -96,7 +115,7 @@ def test_partial_credit_and_evidence_from_the_engine(graded):
     assert task.run.stdout == "hello world\n"
 
 
-def test_a_target_build_that_is_the_task_build_itself(tmp_path, busybox_image):
+def test_a_target_build_that_is_the_task_build_itself(tmp_path, busybox_image, backend):
     repo = tmp_path / "student"
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
@@ -113,6 +132,7 @@ def test_a_target_build_that_is_the_task_build_itself(tmp_path, busybox_image):
               - {check: target_builds, points: 1, target: builder, paths_present: [/out/greet]}
         """
     )
-    outcome = check_repository(repo, parse(rubric.encode(), "same.yaml"), GradeOptions())
+    loaded = parse(rubric.encode(), "same.yaml")
+    outcome = check_repository(repo, loaded, GradeOptions(), engine_options=backend)
     [criterion] = outcome.results.submissions[0].tasks[0].criteria
     assert criterion.passed, criterion.message

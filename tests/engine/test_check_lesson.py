@@ -111,9 +111,14 @@ def test_a_broken_build_fails_what_needs_the_image_and_says_why(tmp_path, go_ima
 
 
 @pytest.mark.slow
-def test_the_whole_lesson_model_full_marks_single_stage_a_clear_fail(tmp_path, lesson_images):
+@pytest.mark.parametrize("backend", ["buildkit", "classic", "buildah"])
+def test_the_whole_lesson_model_full_marks_single_stage_a_clear_fail(
+    tmp_path, lesson_images, backend, request
+):
     model, single = tmp_path / "model.json", tmp_path / "single.json"
-    args = baseimages.image_map_args(lesson_images)
+    args = [*baseimages.image_map_args(lesson_images), "--builder", backend]
+    if backend == "buildah":
+        args += ["--docker-host", request.getfixturevalue("podman_lesson_url")]
     done = grader("check", EXAMPLES / "model", *args, "--json", model)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "model: 100 / 100 points" in done.stdout

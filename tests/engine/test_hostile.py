@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.helpers import finish, grade
+from tests.engine.helpers import finish, grade, left_on
 from tests.gitrepos import commit, git, make_repo
 
 RUBRIC = """\
@@ -93,7 +93,11 @@ def make_class(tmp_path: Path, image: str) -> Path:
 
 
 @pytest.mark.slow
-def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image):
+@pytest.mark.parametrize("backend", ["buildkit", "classic", "buildah"])
+def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image, backend, request):
+    where = ["--builder", backend]
+    if backend == "buildah":  # Podman's service; the Docker Engine's own check is the fixture's
+        where += ["--docker-host", request.getfixturevalue("podman_url")]
     roster = make_class(tmp_path, busybox_image)
     rubric = tmp_path / "hostile.yaml"
     rubric.write_text(textwrap.dedent(RUBRIC))
@@ -105,7 +109,7 @@ def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image):
     out = tmp_path / "out"
     started = time.monotonic()
     hook = {"GIT_TEMPLATE_DIR": str(templates.parent)}
-    status, _, err = finish(grade(tmp_path, rubric, roster, "--jobs", "2", env=hook))
+    status, _, err = finish(grade(tmp_path, rubric, roster, "--jobs", "2", *where, env=hook))
     elapsed = time.monotonic() - started
     assert status == 0, err
     assert elapsed < 300
@@ -175,3 +179,5 @@ def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image):
 
     assert "secret.txt" not in task("submodule")["run"]["stdout"]
     assert not marker.exists()
+    if backend == "buildah":
+        assert left_on(where[-1]) == []

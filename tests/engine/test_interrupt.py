@@ -16,6 +16,7 @@ from tests.engine.helpers import (
     engine_objects,
     finish,
     grade,
+    left_on,
     make_class,
     rows,
     running,
@@ -25,15 +26,21 @@ from tests.engine.helpers import (
 SLEEP = "sleep 913"  # a command line no other test runs
 
 
+@pytest.mark.parametrize("backend", ["buildkit", "classic", "buildah"])
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_cancels_the_build_in_flight(tmp_path, busybox_image, docker_client, builder, how):
+def test_a_signal_cancels_the_build_in_flight(
+    tmp_path, busybox_image, docker_client, backend, how, request
+):
+    where = ["--builder", backend]
+    if backend == "buildah":
+        where += ["--docker-host", request.getfixturevalue("podman_url")]
     quick = f'FROM {busybox_image}\nCMD ["echo", "hello"]\n'
     stuck = f'FROM {busybox_image}\nRUN echo start && {SLEEP}\nCMD ["echo", "hello"]\n'
     roster = make_class(tmp_path, {"a0": {"Dockerfile": quick}, "b1": {"Dockerfile": stuck}})
     rubric = tmp_path / "rubric.yaml"
     rubric.write_text(SLOW_RUBRIC)
     out = tmp_path / "out"
-    process = grade(tmp_path, rubric, roster, "--jobs", "1", "--builder", builder)
+    process = grade(tmp_path, rubric, roster, "--jobs", "1", *where)
     first = wait_for_rows(out, 1, process)
     deadline = time.monotonic() + 120
     while not running(SLEEP):  # the second build is in its sleeping step
@@ -50,3 +57,5 @@ def test_a_signal_cancels_the_build_in_flight(tmp_path, busybox_image, docker_cl
     time.sleep(1)
     assert not running(SLEEP), "the build step still runs on the engine"
     assert engine_objects(docker_client) == []
+    if backend == "buildah":
+        assert left_on(where[-1]) == []

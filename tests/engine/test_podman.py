@@ -6,7 +6,6 @@ Podman gets wrong: the build network, a RUN step outliving its timeout, cache mo
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -22,23 +21,12 @@ from grader.engines.podman import BuildahBuilder
 from grader.errors import Interrupted
 from grader.models.rubric import RunSpec
 from tests.engine.helpers import FAST, build_request, running
-from tests.engine.podman_service import podman_service
 
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CGROUPS = Path("/sys/fs/cgroup/pids/grader-buildah")
 # Nothing here touches the Docker Engine, whose own leak check (tests/conftest.py) would see other
 # sessions' objects there; the ``podman`` fixture checks the Podman service instead.
 pytestmark = pytest.mark.keeps_objects
-
-
-@pytest.fixture(scope="session")
-def podman_url(busybox_image: str) -> Iterator[str]:
-    """The session's Podman service, with the tests' busybox loaded."""
-    with podman_service((busybox_image,)) as url:
-        yield url
-    for parent in Path("/sys/fs/cgroup").glob("*/grader-buildah"):  # empty once builds end
-        with contextlib.suppress(OSError):
-            parent.rmdir()
 
 
 @pytest.fixture
