@@ -44,7 +44,7 @@ class BatchDisplay:
     def building(self, lines: Sequence[str]) -> None:
         """Say what builds, before the first row."""
         for line in lines:
-            self.console.print(Text(line))
+            self.console.print(Text(line), soft_wrap=True)
 
     def __enter__(self) -> BatchDisplay:
         if self.console.is_terminal:

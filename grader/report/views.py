@@ -133,6 +133,7 @@ class TaskView:
     criteria: list[CriterionView]
     error: Markup | None
     build_status: str | None
+    built_with: str | None  # instructor's copy: which builder, client and engine, what held
     build_failure: ev.BuildFailure | None
     image_size: str | None
     final_base: Markup | None
@@ -314,6 +315,7 @@ def _task(task: TaskResult, *, instructor: bool, index: int) -> TaskView:
         criteria=criteria,
         error=visible(task.error) if task.error else None,
         build_status=None if build is None else ("built" if build.ok else "failed"),
+        built_with=_built_with(task) if instructor else None,
         build_failure=failure,
         image_size=format_bytes(image.size_bytes) if image else None,
         final_base=visible(image.final_base) if image and image.final_base else None,
@@ -326,6 +328,21 @@ def _task(task: TaskResult, *, instructor: bool, index: int) -> TaskView:
             c.check == "image_size" and c.status in ("fail", "partial") for c in criteria
         ),
     )
+
+
+_BUILDER_NAMES = {"buildkit": "BuildKit", "classic": "the classic builder", "buildah": "buildah"}
+
+
+def _built_with(task: TaskResult) -> str | None:
+    """Which builder made the task's image, through what, on what, and which limits held."""
+    info = task.build.builder if task.build is not None else None
+    if info is None:
+        return None
+    through = f" through {info.client}" if info.client else ""
+    held = ", ".join(info.enforced) or "none"
+    reused = " (reused from an identical submission)" if task.build and task.build.reused else ""
+    built = f"Built with {_BUILDER_NAMES[info.name]}{through} on {info.engine}{reused}"
+    return f"{built}; build limits held: {held}."
 
 
 def _late_note(submission: SubmissionResult, results: Results) -> str | None:

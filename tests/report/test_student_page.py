@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from grader.models.results import BuilderInfo, BuildResult
 from grader.report import render_student_page, write_class_pages
 from grader.report.html import _Renderer
 from tests import factories as f
@@ -213,3 +214,25 @@ def test_text_that_is_not_unicode_still_writes(tmp_path):
     write_class_pages(f.results([f.submission("x", [task])]), tmp_path)
     html = (tmp_path / "students" / "x.html").read_text(encoding="utf-8")
     assert "\\ud800" in html
+
+
+def test_the_instructors_copy_says_what_built_each_task():
+    info = BuilderInfo(
+        name="buildkit",
+        client="docker 20.10.24 (/usr/bin/docker, DOCKER_BUILDKIT=1)",
+        engine="Docker Engine 20.10.24",
+        enforced=["timeout", "network"],
+    )
+    build = BuildResult(ok=True, seconds=1, log_tail="", builder=info, reused=True)
+    results = f.results(
+        [f.submission("ann", [f.task("task1", [f.criterion("a", True)], build=build)])]
+    )
+    instructor = render_student_page(results, results.submissions[0], instructor=True)
+    assert (
+        "Built with BuildKit through docker 20.10.24 (/usr/bin/docker, DOCKER_BUILDKIT=1) on "
+        "Docker Engine 20.10.24 (reused from an identical submission); build limits held: "
+        "timeout, network."
+    ) in instructor
+    assert "Built with" not in render_student_page(
+        results, results.submissions[0], instructor=False
+    )
