@@ -137,36 +137,56 @@ class StepLimiter:
 
     def _cap(self, name: str, caps: _Caps) -> bool:
         """Write the caps into one step's cgroup; False when it was already gone."""
-        quota = max(int(caps.cpus * _PERIOD), 1000)
-        if self._version == 2:
-            folder = self._step_parents()[0] / name
-            writes = [
-                (folder / "memory.max", str(caps.memory)),
-                (folder / "memory.swap.max", "0"),
-                (folder / "pids.max", str(caps.pids)),
-                (folder / "cpu.max", f"{quota} {_PERIOD}"),
-            ]
-        else:
+        return write_caps(
+            self._base,
+            self._version,
+            f"{self._parent}/buildkit/{name}",
+            memory=caps.memory,
+            pids=caps.pids,
+            cpus=caps.cpus,
+        )
 
-            def v1(controller: str, file: str) -> Path:
-                return self._base / controller / self._parent / "buildkit" / name / file
 
-            writes = [
-                (v1("pids", "pids.max"), str(caps.pids)),
-                (v1("memory", "memory.limit_in_bytes"), str(caps.memory)),
-                (v1("memory", "memory.memsw.limit_in_bytes"), str(caps.memory)),
-                (v1("cpu", "cpu.cfs_period_us"), str(_PERIOD)),
-                (v1("cpu", "cpu.cfs_quota_us"), str(quota)),
+_SWAP_FILES = ("memory.memsw.limit_in_bytes", "memory.swap.max")
+
+
+def write_caps(
+    base: Path, version: int, relative: str, *, memory: int, pids: int, cpus: float | None
+) -> bool:
+    """Cap one cgroup: memory with no swap, pids, a CPU quota unless ``cpus`` is None.
+
+    ``relative`` is its path below each controller (cgroup v1) or below the root (v2). Returns
+    False when the cgroup is gone.
+    """
+    if version == 2:
+        folder = base / relative
+        writes = [
+            (folder / "memory.max", str(memory)),
+            (folder / "memory.swap.max", "0"),
+            (folder / "pids.max", str(pids)),
+        ]
+        if cpus is not None:
+            writes.append((folder / "cpu.max", f"{max(int(cpus * _PERIOD), 1000)} {_PERIOD}"))
+    else:
+        writes = [
+            (base / "pids" / relative / "pids.max", str(pids)),
+            (base / "memory" / relative / "memory.limit_in_bytes", str(memory)),
+            (base / "memory" / relative / "memory.memsw.limit_in_bytes", str(memory)),
+        ]
+        if cpus is not None:
+            writes += [
+                (base / "cpu" / relative / "cpu.cfs_period_us", str(_PERIOD)),
+                (base / "cpu" / relative / "cpu.cfs_quota_us", str(max(int(cpus * _PERIOD), 1000))),
             ]
-        wrote = False
-        for path, value in writes:
-            try:
-                path.write_text(value)
-                wrote = True
-            except FileNotFoundError:
-                if path.name in ("memory.memsw.limit_in_bytes", "memory.swap.max"):
-                    continue  # no swap accounting: there is no swap to cap
-                return wrote
-            except OSError:
-                continue
-        return wrote
+    wrote = False
+    for path, value in writes:
+        try:
+            path.write_text(value)
+            wrote = True
+        except FileNotFoundError:
+            if path.name in _SWAP_FILES:
+                continue  # no swap accounting: there is no swap to cap
+            return wrote
+        except OSError:
+            continue
+    return wrote

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from grader.engines.base import BuildRequest, Built
+from grader.engines.cgroups import write_caps
 from grader.engines.classic import ApiBuilder
 from grader.models.results import BuilderInfo, BuildLimit
 from grader.models.rubric import Limits
@@ -78,27 +79,26 @@ class _BuildCgroup:
 
     def create(self, limits: Limits) -> None:
         """Make the folder with the build's pids and memory caps; OSError when it cannot."""
-        memory, pids = str(int(limits.memory)), str(limits.pids)
         if self._version == 2:
             top = self._base / _PARENT
             top.mkdir(exist_ok=True)
             (self._base / "cgroup.subtree_control").write_text("+pids +memory")
             (top / "cgroup.subtree_control").write_text("+pids +memory")
-            folder = top / self.name
-            folder.mkdir()
-            (folder / "pids.max").write_text(pids)
-            (folder / "memory.max").write_text(memory)
-            with contextlib.suppress(FileNotFoundError):
-                (folder / "memory.swap.max").write_text("0")
-            return
-        pids_folder = self._base / "pids" / _PARENT / self.name
-        pids_folder.mkdir(parents=True)
-        (pids_folder / "pids.max").write_text(pids)
-        memory_folder = self._base / "memory" / _PARENT / self.name
-        memory_folder.mkdir(parents=True)
-        (memory_folder / "memory.limit_in_bytes").write_text(memory)
-        with contextlib.suppress(FileNotFoundError):  # no swap accounting: no swap to cap
-            (memory_folder / "memory.memsw.limit_in_bytes").write_text(memory)
+            (top / self.name).mkdir()
+        else:
+            for controller in ("pids", "memory"):
+                (self._base / controller / _PARENT / self.name).mkdir(parents=True)
+        relative = f"{_PARENT}/{self.name}"
+        capped = write_caps(
+            self._base,
+            self._version,
+            relative,
+            memory=int(limits.memory),
+            pids=limits.pids,
+            cpus=None,
+        )
+        if not capped:
+            raise OSError(f"could not cap the build's cgroup {relative}")
 
     def _pids(self) -> set[int]:
         pids: set[int] = set()
