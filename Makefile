@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-MAP     = $$($(BIN)/python -m tests.baseimages --for-example)
 
 .PHONY: example test lint engine images
 
@@ -10,8 +9,9 @@ MAP     = $$($(BIN)/python -m tests.baseimages --for-example)
 # rubric: on the lesson's own images where a registry answers, else on local stand-ins (it
 # says which); then open reports/example/index.html.
 example: $(BIN)/grader engine
+	map="$$($(BIN)/python -m tests.baseimages --for-example)" && \
 	$(BIN)/grader grade --rubric lesson-2.4 --roster examples/lesson-2.4/roster.csv \
-	  --out reports/example --submissions submissions $(MAP)
+	  --out reports/example --submissions submissions $$map
 	@echo "Open reports/example/index.html (class) and reports/example/students/*.html"
 
 # The whole test suite, real-engine tests included (they fail, not skip, without an engine).

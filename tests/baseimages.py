@@ -301,8 +301,18 @@ def for_example(client: docker.DockerClient) -> dict[str, str]:
     return ensure_all(client)
 
 
-if __name__ == "__main__":
-    engine = docker.from_env(timeout=600)
-    made = for_example(engine) if "--for-example" in sys.argv else ensure_all(engine)
+def main() -> int:
+    """Make the stand-ins (or, with --for-example, only when no registry answers)."""
+    try:
+        engine = docker.from_env(timeout=600)
+        made = for_example(engine) if "--for-example" in sys.argv else ensure_all(engine)
+    except (RuntimeError, OSError, docker.errors.DockerException) as exc:
+        print(f"baseimages: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     if "--print-map" in sys.argv or "--for-example" in sys.argv:
         print(" ".join(image_map_args(made)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
