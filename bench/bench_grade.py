@@ -14,7 +14,9 @@ copies of the class (a new nonce everywhere, so no run reuses another's cache):
 1. the naive baseline: a shell loop of git clone, docker build, docker run, docker image
    inspect and docker rmi, one student after the other, doing what the rubric needs, its
    `docker build` being BuildKit (as on Docker 23 and newer: here the Debian 20.10 CLI with
-   DOCKER_BUILDKIT=1, or ``--loop-cli``);
+   DOCKER_BUILDKIT=1, or ``--loop-cli``),
+   and the same loop run that many at once over slices of the class (each ``--jobs`` past the
+   first), which is the most a user's own parallel script could get from the machine;
 2. ``grader grade --jobs 1``, 3. ``--jobs 2`` (each ``--jobs`` given) on each ``--builders``
    (BuildKit, then the classic builder at the first --jobs), with the lesson's rubric (for
    ``task1``, its first task) and no CPU cap beyond the machine's, as the loop has none.
@@ -74,7 +76,7 @@ while IFS=, read -r s repo; do
   rm -rf "work/$s"
   git clone -q --depth 1 "$repo" "work/$s"
 %s  docker rmi -f $(docker images -q "naive/$s-*") >/dev/null 2>&1
-done < roster.csv
+done < "${ROSTER:-roster.csv}"
 """
 
 
@@ -133,15 +135,33 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     return elapsed, usage.ru_maxrss
 
 
-def naive(mix: str, students: int, identical: int, scratch: Path, cli: str) -> float:
+def naive(
+    mix: str, students: int, identical: int, scratch: Path, cli: str, loops: int = 1
+) -> float:
+    """The loop's wall time; with ``loops`` > 1, that many loops at once over slices of the class
+    (what `xargs -P` would give: the best a user's own parallel script could do)."""
     where = scratch / f"naive-{secrets.token_hex(3)}"
     where.mkdir()
     make_class(where, mix, students, identical)  # writes where/roster.csv, which the loop reads
     (where / "work").mkdir()
     (where / "out").mkdir()
     (where / "naive.sh").write_text(NAIVE % (NAIVE_TASK1 if mix == "task1" else NAIVE_LESSON))
+    header, *rows = (where / "roster.csv").read_text().splitlines()
+    for n in range(loops):
+        (where / f"roster-{n}.csv").write_text("\n".join([header, *rows[n::loops]]) + "\n")
     env = {**os.environ, "DOCKER": cli, "DOCKER_BUILDKIT": "1"}
-    elapsed, _ = timed(["bash", "naive.sh"], where, env)
+    started = time.perf_counter()
+    running = [
+        subprocess.Popen(
+            ["bash", "naive.sh"],
+            cwd=where,
+            env={**env, "ROSTER": f"roster-{n}.csv"},
+            stdout=subprocess.DEVNULL,
+        )
+        for n in range(loops)
+    ]
+    assert all(process.wait() == 0 for process in running), "the loop failed"
+    elapsed = time.perf_counter() - started
     outputs = list((where / "out").glob("*-t1.txt"))
     assert len(outputs) == students, f"the loop graded {len(outputs)} of {students}"
     return elapsed
@@ -232,6 +252,11 @@ def main() -> None:
                 naive(args.mix, args.students, args.identical, Path(scratch), args.loop_cli), 2
             ),
         }
+        for loops in args.jobs[1:]:  # the same loop, that many at once: the machine's own limit
+            seconds = naive(
+                args.mix, args.students, args.identical, Path(scratch), args.loop_cli, loops
+            )
+            figures[f"naive_buildkit_{loops}_at_once_s"] = round(seconds, 2)
         for builder in args.builders:
             for jobs in args.jobs if builder == args.builders[0] else args.jobs[:1]:
                 figures[f"grader_{builder}_jobs{jobs}"] = graded(
@@ -248,6 +273,11 @@ def main() -> None:
             if isinstance(other, dict):
                 speedup = float(one["seconds"]) / float(other["seconds"])
                 figures[f"{builder}_speedup_jobs{jobs}"] = round(speedup, 2)
+    for loops in args.jobs[1:]:
+        at_once = figures.get(f"naive_buildkit_{loops}_at_once_s")
+        if isinstance(at_once, float):
+            speedup = float(figures["naive_buildkit_s"]) / at_once
+            figures[f"naive_speedup_{loops}_at_once"] = round(speedup, 2)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     figures["bench_peak_rss_mb"] = round(peak / 1024, 1)
     print(json.dumps(figures, indent=2))
