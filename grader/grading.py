@@ -26,6 +26,7 @@ from grader.dockerfile import analyze, analyze_file, instructions, rewrite_image
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
 from grader.models.criteria import Criterion
 from grader.models.results import (
+    BUILDER_TITLES,
     BuildResult,
     ImageFacts,
     Results,
@@ -622,8 +623,7 @@ def check_repository(
 def describe_builder(engine: Engine) -> str:
     """One line for the terminal: what builds, through what, on what; and why not better."""
     info = engine.builder
-    names = {"buildkit": "BuildKit", "classic": "the classic builder", "buildah": "buildah"}
-    line = f"building with {names[info.name]}"
+    line = f"building with {BUILDER_TITLES[info.name]}"
     if info.client and info.name == "buildkit":
         line += f" through {info.client}"
     line += f" on {info.engine}"

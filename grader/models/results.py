@@ -6,7 +6,9 @@ kept as plain strings, capped, and escaped wherever it is shown; nothing is ever
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import Field
@@ -50,6 +52,10 @@ class CriterionResult(Frozen):
 BuilderName = Literal["buildkit", "classic", "buildah"]
 StepStatus = Literal["done", "cached", "failed", "canceled", "running"]
 BuildLimit = Literal["timeout", "network", "memory", "cpus", "pids"]
+# How reports name each builder in a sentence.
+BUILDER_TITLES: Mapping[str, str] = MappingProxyType(
+    {"buildkit": "BuildKit", "classic": "the classic builder", "buildah": "buildah"}
+)
 
 
 class BuilderInfo(Frozen):

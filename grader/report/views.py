@@ -17,7 +17,13 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from grader.models.analysis import Instruction
-from grader.models.results import CriterionResult, Results, SubmissionResult, TaskResult
+from grader.models.results import (
+    BUILDER_TITLES,
+    CriterionResult,
+    Results,
+    SubmissionResult,
+    TaskResult,
+)
 from grader.report import evidence as ev
 from grader.report import svg
 from grader.report.text import DASH, Moment, moment, plain, visible
@@ -330,9 +336,6 @@ def _task(task: TaskResult, *, instructor: bool, index: int) -> TaskView:
     )
 
 
-_BUILDER_NAMES = {"buildkit": "BuildKit", "classic": "the classic builder", "buildah": "buildah"}
-
-
 def _built_with(task: TaskResult) -> str | None:
     """Which builder made the task's image, through what, on what, and which limits held."""
     info = task.build.builder if task.build is not None else None
@@ -341,7 +344,7 @@ def _built_with(task: TaskResult) -> str | None:
     through = f" through {info.client}" if info.client else ""
     held = ", ".join(info.enforced) or "none"
     reused = " (reused from an identical submission)" if task.build and task.build.reused else ""
-    built = f"Built with {_BUILDER_NAMES[info.name]}{through} on {info.engine}{reused}"
+    built = f"Built with {BUILDER_TITLES[info.name]}{through} on {info.engine}{reused}"
     return f"{built}; build limits held: {held}."
 
 
