@@ -6,8 +6,9 @@ a flood of output costs memory proportional to the cap, never to the flood.
 
 from __future__ import annotations
 
-import re
 from collections import deque
+
+from grader.sanitizer import for_terminal
 
 
 class CappedBuffer:
@@ -62,23 +63,13 @@ class CappedBuffer:
         return f"{head}\n[... {cut:,} bytes cut by grader ...]\n{tail}"
 
 
-# Control characters other than newline and tab: an escape sequence in a student's output must
-# show as text, never move the cursor or recolour the reader's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def show_controls(text: str) -> str:
-    r"""Show control characters as escapes (``\x1b``) rather than let a terminal obey them."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
 def one_line(text: str, limit: int = 300) -> str:
-    """A message fit for one line of a report.
+    r"""A message fit for one line of a report.
 
-    White space is folded, control characters shown as escapes, and the text cut at ``limit``
-    characters: a binary Dockerfile makes the engine quote kilobytes of junk.
+    White space is folded, what the sanitiser neutralises spelled out (``\x1b``), and the text
+    cut at ``limit`` characters: a binary Dockerfile makes the engine quote kilobytes of junk.
     """
-    folded = show_controls(" ".join(text.split()))
+    folded = for_terminal(" ".join(text.split()))
     if len(folded) <= limit:
         return folded
     return f"{folded[: limit - 1]}… ({len(folded) - limit + 1:,} more characters)"

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.capped import CappedBuffer
+from grader.capped import CappedBuffer, one_line
 
 
 def test_short_output_is_kept_whole():
@@ -45,3 +45,10 @@ def test_memory_is_bounded_and_ends_are_exact(chunks, limit):
     if len(data) <= limit:
         assert kept_head + kept_tail == data
         assert not buffer.truncated
+
+
+def test_one_line_folds_white_space_and_spells_out_what_the_sanitiser_neutralises():
+    assert one_line("a\n  b\x1b[31mc\u202e\x00") == "a b\\x1b[31mc\\u202e\\x00"
+    cut = one_line("\x07" * 100, limit=20)
+    assert cut.startswith("\\x07" * 4)
+    assert cut.endswith("(381 more characters)")

@@ -8,10 +8,8 @@ from grader.checks.base import CheckKind, Facts, Needs, Outcome
 from grader.models.criteria import Normalize, Output
 from grader.models.results import Evidence, RunResult
 from grader.models.rubric import Task
+from grader.sanitizer import ESCAPE_SEQUENCE
 
-# CSI and OSC sequences and the remaining two-byte escapes: what terminals interpret as colour,
-# cursor moves or titles rather than text.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _EVIDENCE_CHARS = 4000
 _MESSAGE_CHARS = 120
 
@@ -25,7 +23,7 @@ def normalize(text: str, how: Normalize) -> str:
     """Apply the rubric's normalisation; line endings are always unified."""
     text = text.replace("\r\n", "\n")
     if how.strip_ansi:
-        text = _ANSI.sub("", text)
+        text = ESCAPE_SEQUENCE.sub("", text)  # what a terminal obeys, as the sanitiser says
     if how.collapse_whitespace:
         text = " ".join(text.split())
     elif how.strip:

@@ -14,7 +14,8 @@ Errored rows are left out: a blank cell clears a grade Canvas holds and a 0 woul
 grade; leaving the student out keeps what Canvas has. Late rows are exported with the score as
 graded (any penalty already taken) and noted. The file starts with a UTF-8 byte-order mark,
 as Canvas's own exports offer, so spreadsheets read names right; the importer's header match
-is not anchored, so it does not mind.
+is not anchored, so it does not mind. The import CSV has no feedback column; its text cells
+(names, sections, logins) pass the sanitiser like every CSV cell (``csvfile.text_cell``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from pydantic import Field
 from grader.errors import InputError
 from grader.models.base import Frozen
 from grader.models.results import Results, SubmissionResult
+from grader.sanitizer import for_data, for_terminal
 from grader.units import format_points
 
 
@@ -45,7 +45,9 @@ class ExportNote:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.student}: {'left out' if self.excluded else 'note'}: {self.reason}"
+        # For the command line to print: the reason may quote a student's error message.
+        text = f"{self.student}: {'left out' if self.excluded else 'note'}: {self.reason}"
+        return for_terminal(text)
 
 
 class ExportResult(list[Path]):
@@ -127,14 +129,13 @@ def iso_timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def plain_text(text: str) -> str:
-    r"""Text without terminal colours or control characters (shown as ``\x1b``), \n lines."""
-    text = _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    r"""Text a gradebook shows as written: \n lines, the rest spelled out (``\u001b[31m``).
+
+    Escape sequences, bidi overrides and the like are shown, not dropped, so feedback says
+    what the program printed; which characters these are is the sanitiser's table.
+    """
+    return for_data(text)
 
 
 def clip(text: str, limit: int) -> str:

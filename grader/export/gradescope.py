@@ -7,7 +7,8 @@ shows. Every text is sent as ``text``: the default for the top-level output is s
 which would render a student's program output as HTML. Hidden criteria get the visibility the
 options ask for (``after_due_date`` or ``hidden``); the spec warns that hidden tests also hide
 the total from students until then. Each task's final image size is a leaderboard column
-(smaller ranks higher).
+(smaller ranks higher). Every text, names and metadata included, goes through the sanitiser
+(``plain_text``): shown spelled out, and never a lone surrogate that would stop the file.
 
 Two uses. Inside a Gradescope autograder, where one submission is graded, call
 :func:`write_autograder_results` (or ``grader export --format gradescope --out
@@ -56,7 +57,7 @@ def _tests(task_index: int, task: TaskResult, options: ExportOptions) -> list[Gr
                 status="passed" if criterion.passed else "failed",
                 output=plain_text(output)[:_OUTPUT_LIMIT],
                 output_format="text",
-                tags=[task.id, criterion.check],
+                tags=[plain_text(task.id), criterion.check],
                 visibility=options.hidden if criterion.hidden else "visible",
             )
         )
@@ -87,14 +88,14 @@ def gradescope_results(
     """One submission in Gradescope's results.json format."""
     check_scores(row)
     extra = {
-        "assignment": results.assignment,
-        "student": row.student,
+        "assignment": plain_text(results.assignment),
+        "student": plain_text(row.student),
         "rubric_sha256": results.rubric_sha256,
         "grader_version": results.grader_version,
         "status": row.status,
     }
     if row.commit:
-        extra["commit"] = row.commit
+        extra["commit"] = plain_text(row.commit)
     return GradescopeResults(
         score=row.score,
         execution_time=None if row.seconds is None else round(row.seconds),
@@ -108,7 +109,7 @@ def gradescope_results(
         tests=[t for i, task in enumerate(row.tasks, start=1) for t in _tests(i, task, options)],
         leaderboard=[
             GradescopeLeaderboardEntry(
-                name=f"{task.id} image size (MB)",
+                name=plain_text(f"{task.id} image size (MB)"),
                 value=round(task.image.size_bytes / 1_000_000, 2),
                 order="asc",
             )

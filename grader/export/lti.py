@@ -1,11 +1,12 @@
-"""LTI 1.3 Assignment and Grade Services: Score objects and the line item they go to.
+r"""LTI 1.3 Assignment and Grade Services: Score objects and the line item they go to.
 
 Rules followed (1EdTech "LTI Assignment and Grade Services 2.0", Score publish service):
 ``userId`` is the platform's LTI user id, so it comes from the roster's ``lms_id``; rows without
 one cannot be addressed and are left out, and reported. ``scoreMaximum`` is positive and present
-with ``scoreGiven``; ``comment`` is plain text; ``timestamp`` is ISO 8601 with sub-second
-precision and a zone, the time the score was made (the row's ``graded_at``), because a platform
-refuses a score older than the one it holds (Moodle answers 409). Graded rows are
+with ``scoreGiven``; ``comment`` is plain text, through the sanitiser (an escape sequence or a
+bidi override spelled out, ``\u202e``); ``timestamp`` is ISO 8601 with sub-second precision and
+a zone, the time the score was made (the row's ``graded_at``), because a platform refuses a
+score older than the one it holds (Moodle answers 409). Graded rows are
 ``Completed``/``FullyGraded``: only FullyGraded scores become final grades.
 
 Errored rows are sent as ``gradingProgress: Failed`` with no ``scoreGiven`` and the reason in the
@@ -31,6 +32,7 @@ from grader.export.common import (
     feedback_text,
     iso_timestamp,
     late_text,
+    plain_text,
     points_possible,
     unique,
 )
@@ -45,7 +47,7 @@ LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 def line_item(results: Results) -> LtiLineItem:
     """The gradebook column: titled as the assignment, with the rubric's maximum."""
     return LtiLineItem(
-        label=results.title,
+        label=plain_text(results.title),
         scoreMaximum=points_possible(results),
         resourceId=results.assignment,
         tag="grade",

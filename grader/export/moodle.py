@@ -7,12 +7,13 @@ grades of that item, and that an item imported with feedback alone loses its gra
 always carries the grade and its feedback side by side, for every row it holds.
 
 Choices that follow: rows without the chosen identifier cannot be matched and are left out, and
-reported; so are identifiers a spreadsheet would take for a formula (neutralising them would
-stop them matching). Errored rows are left out: an empty grade beside feedback would be imported
-as "no grade" and a 0 would be a false grade. Late rows keep the score as graded and say so in
-the feedback. Moodle stores imported feedback as Moodle-format text, which is HTML, so the
-plain-text feedback is HTML-escaped to show exactly as written. The file is UTF-8 without a
-byte-order mark, Moodle's default import encoding (the importer strips one anyway).
+reported; so are identifiers a spreadsheet would take for a formula, or that hold characters
+the sanitiser spells out (changing them would stop them matching). Errored rows are left out:
+an empty grade beside feedback would be imported as "no grade" and a 0 would be a false grade.
+Late rows keep the score as graded and say so in the feedback. Moodle stores imported feedback
+as Moodle-format text, which is HTML, so the plain-text feedback (sanitised, like every text
+cell) is HTML-escaped to show exactly as written. The file is UTF-8 without a byte-order mark,
+Moodle's default import encoding (the importer strips one anyway).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from grader.export.common import (
 )
 from grader.files import write_text_atomic
 from grader.models.results import Results, SubmissionResult
+from grader.sanitizer import for_data
 
 DEFAULT_NAME = "moodle-grades.csv"
 # The column titles of Moodle's own grade export, which its import preview offers to map.
@@ -61,6 +63,8 @@ def _left_out(row: SubmissionResult, ident: str | None, field: str) -> str | Non
         return f"no {field} in the roster, so Moodle cannot match the row"
     if csvfile.is_formula(ident):
         return f"{field} starts like a spreadsheet formula, so it cannot be written as is"
+    if for_data(ident) != ident:
+        return f"{field} holds control or invisible characters, so it cannot be written as is"
     return None
 
 

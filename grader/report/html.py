@@ -10,12 +10,18 @@ The instructor's copies live in their own folder so that ``students/`` can be ha
 Each page carries a Content-Security-Policy: student pages run no script at all, the dashboard
 only its own table sorter (by hash), so even a mistake in escaping could not run a student's
 script.
+
+Every value a template prints passes ``_finalize``: markup made by the views is kept, anything
+else goes through ``text.plain`` before autoescaping, so a field that forgot ``visible`` still
+cannot emit a raw control character. The students' JSON is a copy given to students, so its
+strings go through the sanitiser too; ``results.json`` stays data, exactly as graded.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -24,8 +30,9 @@ from markupsafe import Markup
 
 from grader.files import write_text_atomic
 from grader.models.results import Results, SubmissionResult
+from grader.report.text import plain
 from grader.report.views import class_page, page_stems, student_page
-from grader.results import to_json
+from grader.sanitizer import for_data
 from grader.scoring import student_view
 
 STUDENTS_DIR = "students"
@@ -34,6 +41,34 @@ _NO_SCRIPT = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "base-uri 'none'; form-action 'none'"
 )
+
+
+def _finalize(value: object) -> object:
+    """What a template prints: our markup as it is, anything else neutralised, then escaped."""
+    if isinstance(value, Markup):
+        return value
+    return plain(str(value))
+
+
+def _for_students(value: object) -> object:
+    """A JSON value with every string (keys too) through the sanitiser."""
+    if isinstance(value, str):
+        return for_data(value)
+    if isinstance(value, dict):
+        return {for_data(str(k)): _for_students(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_for_students(v) for v in value]
+    return value
+
+
+def students_json(results: Results) -> str:
+    r"""A copy of results for students to read: every string sanitised (``\u001b[31m``).
+
+    Unlike ``results.json`` it is a display, not the record of what was graded; sanitised, it
+    holds no lone surrogate, so it is written as UTF-8 text.
+    """
+    document = _for_students(results.model_dump(mode="json"))
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 class _Renderer:
@@ -46,6 +81,7 @@ class _Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=_finalize,
         )
         script = (
             resources.files("grader.report")
@@ -99,7 +135,7 @@ def write_class_pages(results: Results, out: Path) -> list[Path]:
         student_copy = renderer.student(results, submission, instructor=False)
         written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.html", student_copy))
         own = results.model_copy(update={"submissions": [student_view(submission)]})
-        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.json", to_json(own)))
+        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.json", students_json(own)))
         instructor_copy = renderer.student(
             results, submission, instructor=True, back_href="../index.html"
         )

@@ -1,6 +1,7 @@
 """The batch's terminal display: a bar, what each job is doing, and a closing summary.
 
-Live output only on a terminal; in a pipe or a CI log, just the summary at the end.
+Live output only on a terminal; in a pipe or a CI log, just the summary at the end. Student ids,
+what a job is doing and error messages go through the sanitiser and reach rich as ``Text``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.models.results import SubmissionResult
-from grader.report.terminal import terminal_safe
+from grader.sanitizer import for_terminal
 from grader.units import format_points
 
 _SLOWEST = 5
@@ -44,7 +45,7 @@ class BatchDisplay:
     def building(self, lines: Sequence[str]) -> None:
         """Say what builds, before the first row."""
         for line in lines:
-            self.console.print(Text(line), soft_wrap=True)
+            self.console.print(Text(for_terminal(line)), soft_wrap=True)
 
     def __enter__(self) -> BatchDisplay:
         if self.console.is_terminal:
@@ -67,7 +68,11 @@ class BatchDisplay:
         with self._lock:
             doing = sorted(self._doing.items())
         for student, (what, since) in doing:
-            table.add_row(Text(student, style="bold"), Text(what), Text(f"{now - since:.0f} s"))
+            table.add_row(
+                Text(for_terminal(student), style="bold"),
+                Text(for_terminal(what)),
+                Text(f"{now - since:.0f} s"),
+            )
         return Group(self._progress, table)
 
     def started(self, total: int) -> None:
@@ -95,11 +100,16 @@ class BatchDisplay:
         late = sum(1 for r, _ in rows if r.late)
         reused = sum(1 for _, again in rows if again)
         self.console.print(
-            f"{len(rows)} submissions: {graded} graded ({reused} unchanged, not regraded), "
-            f"{len(errors)} errors, {late} late"
+            Text(
+                f"{len(rows)} submissions: {graded} graded ({reused} unchanged, not regraded), "
+                f"{len(errors)} errors, {late} late"
+            )
         )
         for row in errors:
-            self.console.print(Text(f"  error {row.student}: {terminal_safe(row.error or '')}"))
+            self.console.print(
+                Text(f"  error {for_terminal(row.student)}: {for_terminal(row.error or '')}"),
+                soft_wrap=True,  # whole lines, as the terminal summary prints them
+            )
         timed = sorted(
             (r for r, again in rows if not again and r.seconds), key=lambda r: -(r.seconds or 0)
         )
@@ -110,8 +120,8 @@ class BatchDisplay:
             table.add_column("score", justify="right")
             for row in timed[:_SLOWEST]:
                 table.add_row(
-                    row.student,
-                    f"{row.seconds:.1f}",
-                    f"{format_points(row.score)}/{format_points(row.max_score)}",
+                    Text(for_terminal(row.student)),
+                    Text(f"{row.seconds:.1f}"),
+                    Text(f"{format_points(row.score)}/{format_points(row.max_score)}"),
                 )
             self.console.print(table)

@@ -1,7 +1,8 @@
 """The terminal summary of one submission.
 
 A line per criterion, and under each failure what to change and the evidence. Everything a
-student controls is shown as text, never obeyed.
+student controls goes through the sanitiser (``sanitizer.for_terminal``) and reaches rich as
+``Text``, never as markup: it is shown as text, never obeyed.
 """
 
 from __future__ import annotations
@@ -9,18 +10,18 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from grader.capped import show_controls
 from grader.models.results import CriterionResult, SubmissionResult, TaskResult
 from grader.report.views import MARKS, criterion_status, visible_totals
+from grader.sanitizer import for_terminal
 from grader.units import format_bytes, format_points
 
-terminal_safe = show_controls
+terminal_safe = for_terminal
 _STYLES = {"pass": "green", "fail": "red", "partial": "yellow", "unchecked": "dim"}
 _EVIDENCE_LINES = 3
 _EVIDENCE_WIDTH = 100
 
 
-def _print(console: Console, text: Text | str) -> None:
+def _print(console: Console, text: Text) -> None:
     # No hard wrapping: a CI log or a pipe gets whole lines; a terminal wraps them itself.
     console.print(text, soft_wrap=True)
 
@@ -105,16 +106,20 @@ def print_submission(
     _print(
         console,
         Text(
-            f"{submission.student}: {format_points(score)} / {format_points(maximum)} points",
+            f"{terminal_safe(submission.student)}: {format_points(score)} / "
+            f"{format_points(maximum)} points",
             style="bold",
         ),
     )
     if unchecked:
         _print(
             console,
-            f"{unchecked} criteria were not checked: they need the Docker Engine to build and run.",
+            Text(
+                f"{unchecked} criteria were not checked: they need the Docker Engine to build "
+                "and run."
+            ),
         )
     if hidden:
-        _print(console, f"{hidden} more criteria are graded after the deadline.")
+        _print(console, Text(f"{hidden} more criteria are graded after the deadline."))
     if submission.error:
         _print(console, Text(f"grading error: {terminal_safe(submission.error)}", style="red"))

@@ -1,59 +1,34 @@
-r"""Student-controlled text made safe to show: escaped, and with control characters visible.
+r"""Student-controlled text made safe to show on a page: escaped, and neutralised runs visible.
 
-Autoescaping stops markup; it does not stop a terminal escape sequence or a bidirectional
-override from hiding or reordering what a reader sees. Those are spelled out (``\x1b[31m``)
-so the feedback shows exactly what the program printed.
+What is neutralised is the sanitiser's one table (``grader.sanitizer``); here it is only shown
+the page's way: spelled out (``\x1b[31m``) inside a marked ``<span class="ctl">``, so the
+feedback shows exactly what the program printed and a reader can tell it from typed text.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
-# Whole escape sequences first (CSI colours and cursor moves, OSC titles and links), so each shows
-# as one unit; then lone control characters (not tab or newline) and the invisible Unicode
-# controls that reorder or hide text (bidirectional marks, overrides and isolates).
-_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-    r"|[\ud800-\udfff]"  # lone surrogates: not text, and not encodable when the page is written
-)
+from grader.sanitizer import escaped, neutralise, pieces
+
 DASH = "\u2013"  # en dash, for ranges and for "nothing here"
 MINUS = "\u2212"
 _SPAN = Markup('<span class="ctl" title="control character">{}</span>')
 
 
-def spell(sequence: str) -> str:
-    r"""``"\x1b[31m"`` -> the 8 characters ``\x1b[31m``: printable ones kept, the rest coded."""
-    return "".join(
-        c if " " <= c <= "~" else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-        for c in sequence
-    )
-
-
 def plain(text: str) -> str:
-    """Text with every control sequence spelled out, for attributes and one-line labels."""
-    return _CONTROL.sub(lambda m: spell(m.group()), text.replace("\r\n", "\n"))
+    r"""Text with every neutralised run spelled out (``\x1b[31m``), for attributes and labels."""
+    return neutralise(text, escaped)
 
 
 def visible(text: str) -> Markup:
-    """Escaped markup in which each control sequence shows as marked-up text, never raw."""
-    text = text.replace("\r\n", "\n")
-    if _CONTROL.search(text) is None:
-        return escape(text)
-    parts: list[str] = []
-    position = 0
-    for match in _CONTROL.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        parts.append(_SPAN.format(spell(match.group())))
-        position = match.end()
-    parts.append(escape(text[position:]))
-    return Markup("").join(parts)
+    """Escaped markup in which each neutralised run shows as marked-up text, never raw."""
+    return Markup("").join(
+        _SPAN.format(escaped(run)) if hidden else escape(run) for run, hidden in pieces(text)
+    )
 
 
 def shorten(text: str, limit: int) -> str:

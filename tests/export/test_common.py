@@ -78,8 +78,12 @@ def test_timestamps_have_milliseconds_and_a_zone():
     assert iso_timestamp(plus_one) == "2026-11-28T06:45:17.000+01:00"
 
 
-def test_plain_text_drops_terminal_colours_and_shows_other_control_characters():
-    assert plain_text("\x1b[31mred\x1b[0m & <b>\r\nnext\x07") == "red & <b>\nnext\\x07"
+def test_plain_text_spells_out_escapes_and_control_characters():
+    # shown as the program printed them, not dropped: feedback says what was graded
+    assert plain_text("\x1b[31mred\x1b[0m & <b>\r\nnext\x07") == (
+        "\\u001b[31mred\\u001b[0m & <b>\nnext\\u0007"
+    )
+    assert plain_text("50%\r100%\u202e") == "50%\\u000d100%\\u202e"
 
 
 def test_a_class_with_two_maximums_cannot_fill_one_column(klass):

@@ -74,6 +74,15 @@ def test_an_identifier_a_spreadsheet_would_run_is_left_out(klass, tmp_path):
     assert "formula" in next(n.reason for n in written.excluded if n.student == "bob")
 
 
+def test_an_identifier_with_control_characters_is_left_out(klass, tmp_path):
+    # spelling it out would stop it matching, like neutralising a formula
+    odd = with_rows(klass, bob={"email": "bob\u202e@example.edu"})
+    written, raw, table = exported(odd, tmp_path)
+    assert "\u202e".encode() not in raw
+    assert not [r for r in table[1:] if r[0].startswith("bob")]
+    assert "control" in next(n.reason for n in written.excluded if n.student == "bob")
+
+
 def test_a_formula_in_the_feedback_is_neutralised(klass, tmp_path):
     odd = klass.model_copy(update={"title": "=1+1 lesson"})
     _, _, table = exported(odd, tmp_path)
