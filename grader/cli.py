@@ -24,6 +24,7 @@ from rich.console import Console
 
 from grader import __version__
 from grader.errors import GraderError, InputError
+from grader.sanitizer import for_terminal
 
 if TYPE_CHECKING:
     from grader.engines import BuilderChoice, EngineOptions
@@ -50,6 +51,14 @@ _image_map = click.option(
     callback=_pairs,
     metavar="SRC=DST",
     help="Use image DST wherever a Dockerfile names SRC (mirrors, offline hosts); repeatable.",
+)
+_refuse_image = click.option(
+    "--refuse-image",
+    "refuse_images",
+    multiple=True,
+    metavar="PATTERN",
+    help="Refuse builds that name an image matching PATTERN, e.g. 'course/*' for the "
+    "reference images on this engine (on top of the rubric's image policy); repeatable.",
 )
 
 
@@ -111,24 +120,54 @@ def cli() -> None:
     show_default=True,
     help="The builder to judge for: classic reports what only BuildKit can build.",
 )
+@click.option(
+    "--rubric",
+    "rubric_name",
+    help="Judge the images it names by this rubric's image policy (and its build arguments).",
+)
+@click.option("--task", "task_id", help="With --rubric: as this task (its policy, target, args).")
+@_refuse_image
 def inspect(
     dockerfile: Path,
     as_json: bool,
     target: str | None,
     build_args: dict[str, str],
     builder: str,
+    rubric_name: str | None,
+    task_id: str | None,
+    refuse_images: tuple[str, ...],
 ) -> int:
     """Analyse a Dockerfile with Docker's own rules: stages, final base, problems."""
     from grader.dockerfile import analyze_file, render_text
+    from grader.models.rubric import ImagePolicy
 
-    analysis = analyze_file(dockerfile, target=target, build_args=build_args, builder=builder)
+    images = ImagePolicy()
+    if rubric_name is not None or task_id is not None:
+        from grader.grading import selected_tasks
+        from grader.rubrics import default_name, load
+
+        rubric = load(rubric_name or default_name()).rubric
+        images = rubric.defaults.images
+        build_args = {**rubric.defaults.build_args, **build_args}
+        if task_id is not None:
+            [task] = selected_tasks(rubric, [task_id])
+            images = rubric.images_for(task)
+            build_args = {**rubric.defaults.build_args, **task.build_args, **build_args}
+            target = target or task.target
+    analysis = analyze_file(
+        dockerfile,
+        target=target,
+        build_args=build_args,
+        builder=builder,
+        images=images.refusing(refuse_images),
+    )
     if as_json:
         click.echo(analysis.model_dump_json(indent=2))
     else:
-        click.echo(render_text(analysis), nl=False)
+        click.echo(for_terminal(render_text(analysis)), nl=False)
     if analysis.error is not None:
         if as_json:
-            click.echo(f"grader: {analysis.dockerfile}: {analysis.error}", err=True)
+            click.echo(for_terminal(f"grader: {analysis.dockerfile}: {analysis.error}"), err=True)
         return 2
     return 0
 
@@ -141,6 +180,7 @@ def inspect(
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write results here.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write a report here.")
 @_image_map
+@_refuse_image
 @click.option("--student", help="Name to report (default: the directory's name).")
 @click.option("--instructor", is_flag=True, help="Show hidden criteria too.")
 @click.option("--watch", is_flag=True, help="Check again whenever a file of a task changes.")
@@ -155,6 +195,7 @@ def check(
     json_path: Path | None,
     html_path: Path | None,
     image_map: dict[str, str],
+    refuse_images: tuple[str, ...],
     student: str | None,
     instructor: bool,
     watch: bool,
@@ -173,7 +214,11 @@ def check(
 
     loaded = load(rubric_name or default_name())
     options = GradeOptions(
-        tasks=tasks, static_only=static_only, image_map=image_map, builder=builder or "auto"
+        tasks=tasks,
+        static_only=static_only,
+        image_map=image_map,
+        builder=builder or "auto",
+        refuse_images=refuse_images,
     )
     engine = _engine_options(builder, docker_cli, docker_host, keep=keep)
     settings = _CheckSettings(repo_dir, student, instructor, engine, json_path, html_path)
@@ -221,9 +266,10 @@ def _check_once(loaded: LoadedRubric, options: GradeOptions, settings: _CheckSet
         fall_back=True,
     )
     if outcome.no_engine is not None:
-        click.echo(f"grader: {outcome.no_engine}; only the checks that need none ran", err=True)
+        why = for_terminal(outcome.no_engine)
+        click.echo(f"grader: {why}; only the checks that need none ran", err=True)
     if outcome.built_with is not None:
-        click.echo(outcome.built_with, err=True)
+        click.echo(for_terminal(outcome.built_with), err=True)
     results, submission = outcome.results, outcome.results.submissions[0]
     print_submission(Console(highlight=False), submission, instructor=settings.instructor)
     if outcome.kept:
@@ -236,7 +282,7 @@ def _check_once(loaded: LoadedRubric, options: GradeOptions, settings: _CheckSet
         page = render_student_page(results, submission, instructor=settings.instructor)
         write_text_atomic(settings.html_path, page)
     if submission.status == "error":
-        click.echo(f"grader: {submission.error}", err=True)
+        click.echo(for_terminal(f"grader: {submission.error}"), err=True)
     return outcome.exit_status
 
 
@@ -289,6 +335,7 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     help="Repository address from roster columns, e.g. https://host/org/lesson-{github_username}.",
 )
 @_image_map
+@_refuse_image
 @click.option(
     "--submissions",
     "submissions_dir",
@@ -330,6 +377,7 @@ def grade(
     tasks: tuple[str, ...],
     repo_template: str | None,
     image_map: dict[str, str],
+    refuse_images: tuple[str, ...],
     submissions_dir: Path,
     exports: tuple[str, ...],
     docker_hosts: tuple[str, ...],
@@ -355,7 +403,12 @@ def grade(
     options = BatchOptions(
         out=out,
         submissions=submissions_dir,
-        grading=GradeOptions(tasks=tasks, image_map=image_map, builder=builder or "auto"),
+        grading=GradeOptions(
+            tasks=tasks,
+            image_map=image_map,
+            builder=builder or "auto",
+            refuse_images=refuse_images,
+        ),
         deadline=deadline,
         jobs=jobs or 0,
         only=only,
@@ -370,10 +423,10 @@ def grade(
         results = grade_class(loaded, students, options, display)
     write_class_pages(results, out)
     display.summary()
-    console.print(f"results: {out / 'results.json'}  dashboard: {out / 'index.html'}")
+    console.print(Text(f"results: {out / 'results.json'}  dashboard: {out / 'index.html'}"))
     for fmt in exports:
         written = export(results, fmt, out / f"export-{fmt}", ExportOptions())
-        console.print(f"{fmt}: {', '.join(str(p) for p in written)}")
+        console.print(Text(f"{fmt}: {', '.join(str(p) for p in written)}"))
         for note in written.notes:
             console.print(Text(f"  {note}"))
     return 1 if any(s.status == "error" for s in results.submissions) else 0
@@ -497,12 +550,14 @@ def merge(parts: tuple[Path, ...], out: Path) -> int:
 @click.argument("folders", metavar="DIR...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_name", help="A bundled rubric or a file.")
 @_image_map
+@_refuse_image
 @click.option("--docker-host", "docker_host", metavar="URL", help="The engine to fill.")
 @_builder_options
 def prefetch(
     folders: tuple[Path, ...],
     rubric_name: str | None,
     image_map: dict[str, str],
+    refuse_images: tuple[str, ...],
     docker_host: str | None,
     builder: str | None,
     docker_cli: Path | None,
@@ -516,14 +571,16 @@ def prefetch(
     from grader.rubrics import default_name, load
 
     loaded = load(rubric_name or default_name())
-    images = base_images(loaded, [Path(f) for f in folders or (Path("."),)], image_map)
+    folders_given = [Path(f) for f in folders or (Path("."),)]
+    images = base_images(loaded, folders_given, image_map, refuse_images)
     timeout = loaded.rubric.defaults.limits.build_timeout
     missing = 0
     with open_engine(_engine_options(builder, docker_cli, docker_host)) as engine:
         for image in images:
             problem = engine.ensure_image(image, timeout)
             missing += problem is not None
-            click.echo(f"{image}: {'ready' if problem is None else 'not available: ' + problem}")
+            state = "ready" if problem is None else f"not available: {problem}"
+            click.echo(for_terminal(f"{image}: {state}"))
     if missing:
         click.echo(f"grader: {missing} of {len(images)} base images are not available", err=True)
         return 2
@@ -587,14 +644,16 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         click.echo("grader: interrupted", err=True)
         sys.exit(130)
     except GraderError as exc:
-        click.echo(f"grader: {exc}", err=True)
+        click.echo(for_terminal(f"grader: {exc}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so in one line; GRADER_DEBUG=1 shows the traceback
         if os.environ.get("GRADER_DEBUG"):
             raise
         click.echo(
-            f"grader: internal error: {type(exc).__name__}: {exc} "
-            "(a bug in grader; run with GRADER_DEBUG=1 for the traceback)",
+            for_terminal(
+                f"grader: internal error: {type(exc).__name__}: {exc} "
+                "(a bug in grader; run with GRADER_DEBUG=1 for the traceback)"
+            ),
             err=True,
         )
         sys.exit(_INTERNAL_ERROR)

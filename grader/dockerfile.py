@@ -24,9 +24,10 @@ from typing import Final, NamedTuple
 
 import dockerfile as _parser
 
-from grader import imageref
+from grader import imagepolicy, imageref
 from grader.errors import InputError
 from grader.models.analysis import Analysis, Instruction, Problem, Severity, Stage
+from grader.models.rubric import ImagePolicy
 
 __all__ = ["MAX_DOCKERFILE_BYTES", "analyze", "analyze_file", "render_text", "rewrite_images"]
 
@@ -234,12 +235,14 @@ class _Directives:
     escape: str = "\\"
     syntax: str | None = None
     check: str | None = None
+    syntax_line: int | None = None
 
 
 def _directives(lines: Sequence[str]) -> _Directives:
     """Parser directives: only a leading run of `# key=value` lines counts (parser.go)."""
     found: dict[str, str] = {}
-    for raw in lines:
+    syntax_line: int | None = None
+    for number, raw in enumerate(lines, start=1):
         line = _trim_newline(raw).lstrip(_GO_SPACE)
         if not line.startswith("#"):
             break
@@ -250,12 +253,15 @@ def _directives(lines: Sequence[str]) -> _Directives:
         if key not in ("syntax", "escape", "check") or key in found:
             break
         found[key] = match.group(2)
+        if key == "syntax":
+            syntax_line = number
     escape = found.get("escape", "\\")
     check = found.get("check")
     return _Directives(
         escape=escape if escape in ("\\", "`") else "\\",
         syntax=found.get("syntax"),
         check=check.split(" ", 1)[0] if check is not None else None,
+        syntax_line=syntax_line,
     )
 
 
@@ -2245,9 +2251,12 @@ def _run_analysis(
     path: str,
     target: str | None,
     build_args: Mapping[str, str],
+    *,
     builder: str = "buildkit",
+    images: ImagePolicy | None = None,
 ) -> tuple[Analysis, _Run]:
     """Run the whole analysis; raises only on a bug (analyze() is the no-raise boundary)."""
+    images = images or ImagePolicy()
     target = target or None  # an empty --target means the default, as in Docker
     run = _Run(path, classic=builder == "classic")
     if not text:
@@ -2296,11 +2305,24 @@ def _run_analysis(
             final = None
     _dependencies(run)
     _check_image_refs(run)
+    _image_policy(run, images, directives)
     _stage_lints(run, final)
     _shadow_problems(run)
     depends = _closure(run, final) if final is not None else set()
     _graph_problems(run, final, depends)
     return _assemble(run, final, depends, target), run
+
+
+def _image_policy(run: _Run, policy: ImagePolicy, directives: _Directives) -> None:
+    """Every image the file names, judged by the policy (the frontend of ``# syntax=`` too)."""
+    named = [(use.line, ("ONBUILD " if use.onbuild else "") + _SHOWN_AS[use.kind], use.ref)
+             for use in run.image_uses]  # fmt: skip
+    if directives.syntax and directives.syntax_line is not None:
+        named.insert(0, (directives.syntax_line, "# syntax=", directives.syntax.strip()))
+    for line, shown, ref in named:
+        why = imagepolicy.refusal(ref, policy)
+        if why is not None:
+            run.problem(line, imagepolicy.RULE, "error", f"{shown}{ref} {why}")
 
 
 def _check_directive(lines: Sequence[str]) -> str | None:
@@ -2364,15 +2386,20 @@ def analyze(
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     builder: str = "buildkit",
+    images: ImagePolicy | None = None,
 ) -> Analysis:
     """Work out the stage graph and problems of one Dockerfile, as Docker itself reads it.
 
     Never raises: a file Docker would refuse comes back with ``error`` set (one line naming the
     file and the line) and as much of the graph as could be worked out. ``builder`` is the one
-    that will build it: only under ``classic`` is a BuildKit-only feature a problem.
+    that will build it: only under ``classic`` is a BuildKit-only feature a problem. ``images``
+    is the rubric's image policy (default: any name); every image it refuses is a problem
+    ``image-not-allowed``, and grader's own images are refused under any policy.
     """
     try:
-        return _run_analysis(_decode(text), path, target, dict(build_args or {}), builder)[0]
+        args = dict(build_args or {})
+        decoded = _decode(text)
+        return _run_analysis(decoded, path, target, args, builder=builder, images=images)[0]
     except Exception as error:  # the contract is "never raises"; a bug still shows in the error
         return _empty(path, f"could not be analysed ({type(error).__name__}: {error})", target)
 
@@ -2384,6 +2411,7 @@ def analyze_file(
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     builder: str = "buildkit",
+    images: ImagePolicy | None = None,
 ) -> Analysis:
     """Read and analyse a Dockerfile; ``display`` is how messages name it (default: the path).
 
@@ -2408,7 +2436,9 @@ def analyze_file(
             f"too large to be a Dockerfile (over {MAX_DOCKERFILE_BYTES // 1024} KiB)",
             target,
         )
-    return analyze(data, path=shown, target=target, build_args=build_args, builder=builder)
+    return analyze(
+        data, path=shown, target=target, build_args=build_args, builder=builder, images=images
+    )
 
 
 def instructions(text: str | bytes) -> list[Instruction]:

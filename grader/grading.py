@@ -9,6 +9,7 @@ marks the submission ``error`` and keeps what could be scored without the engine
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import threading
 import time
@@ -18,12 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import __version__, imageref, repos, scoring
+from grader import __version__, imagepolicy, imageref, repos, scoring
 from grader.buildcontext import pack
 from grader.checks import CHECKS
 from grader.checks.base import BuildSpec, Facts, Needs, OtherBuild, Outcome
 from grader.dockerfile import analyze, analyze_file, instructions, rewrite_images
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
+from grader.models.analysis import Analysis
 from grader.models.criteria import Criterion
 from grader.models.results import (
     BUILDER_TITLES,
@@ -53,6 +55,7 @@ class GradeOptions:
     static_only: bool = False
     image_map: Mapping[str, str] = field(default_factory=dict)
     builder: str = "auto"  # what the static checks assume when no engine builds
+    refuse_images: Sequence[str] = ()  # patterns refused on top of the rubric's image policy
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class _TaskGrader:
         self.limits = rubric.limits_for(task)
         self.build_args = {**rubric.defaults.build_args, **task.build_args}
         self.image_map = {**rubric.defaults.image_map, **options.image_map}
+        self.images = rubric.images_for(task).refusing(options.refuse_images)
+        self.not_started: dict[BuildSpec, str] = {}  # builds the image policy refuses, and why
 
     def _request(self, spec: BuildSpec) -> tuple[BuildRequest, list[str]]:
         """Pack a build's context; also the base images its (rewritten) Dockerfile needs."""
@@ -171,8 +176,13 @@ class _TaskGrader:
                     target=task.target,
                     build_args=self.build_args,
                     builder=self._builder_name(),
+                    images=self.images,
                 )
+                self.not_started = self._refused_builds(wanted, analysis)
             facts = Facts(repo=facts.repo, task=task, analysis=analysis)
+            main = self.not_started.get(self._main)
+            if main is not None:
+                facts = dataclasses.replace(facts, build=_not_started(main))
             text = _excerpt(path)
             if self.engine is not None and wanted.engine:
                 facts = self._gather(facts, wanted)
@@ -204,6 +214,43 @@ class _TaskGrader:
         )
         return result, engine_error
 
+    @property
+    def _main(self) -> BuildSpec:
+        return BuildSpec(self.task.dockerfile, self.task.context_dir, self.task.target)
+
+    def _refused_builds(self, wanted: Needs, analysis: Analysis) -> dict[BuildSpec, str]:
+        """The builds this task needs that must not start, each with why.
+
+        The policy judges the whole file whatever the target, so the task's own analysis
+        answers for every build of its Dockerfile; another Dockerfile (a baseline) is read here.
+        """
+        specs = ({self._main} if wanted.main_image else set()) | set(wanted.builds)
+        found: dict[BuildSpec, str] = {}
+        for spec in sorted(specs, key=repr):
+            judged = analysis
+            if spec.dockerfile != self.task.dockerfile:
+                try:
+                    judged = analyze_file(
+                        _inside(self.submission.path, spec.dockerfile),
+                        display=spec.dockerfile,
+                        build_args=self.build_args,
+                        images=self.images,
+                    )
+                except InputError:
+                    continue  # missing: its build fails with that reason, as before
+            refused = [p for p in judged.problems if p.rule == imagepolicy.RULE]
+            if refused:
+                which = ""
+                if spec != self._main:
+                    target = f", --target {spec.target}" if spec.target else ""
+                    which = f" ({spec.dockerfile}{target})"
+                more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+                found[spec] = (
+                    f"the build{which} was not started: line {refused[0].line}: "
+                    f"{imagepolicy.unlisted(refused[0].message)} [{imagepolicy.RULE}]{more}"
+                )
+        return found
+
     def _gather(self, facts: Facts, wanted: Needs) -> Facts:
         """Everything the engine can tell about this task.
 
@@ -211,14 +258,16 @@ class _TaskGrader:
         settings and questions get the same answers.
         """
         task = self.task
-        main = BuildSpec(task.dockerfile, task.context_dir, task.target)
+        main = self._main
         first = [main] if wanted.main_image or main in wanted.builds else []
         specs = first + sorted(wanted.builds - {main}, key=repr)
         requests: dict[BuildSpec, tuple[BuildRequest, list[str]]] = {}
         try:
             for spec in specs:
-                requests[spec] = self._request(spec)
+                if spec not in self.not_started:  # refused: not even packed
+                    requests[spec] = self._request(spec)
             key = _fingerprint(
+                sorted(self.not_started.items(), key=repr),
                 [(spec, request.context.digest) for spec, (request, _) in requests.items()],
                 task.run.model_dump_json(),
                 self.limits.model_dump_json(),
@@ -251,6 +300,17 @@ class _TaskGrader:
             builds=gathered.others,
         )
 
+    def _built(
+        self, spec: BuildSpec, requests: Mapping[BuildSpec, tuple[BuildRequest, list[str]]]
+    ) -> Built:
+        """The build of ``spec``: not started if the image policy refuses it, else built."""
+        from grader.engines import Built  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+        refused = self.not_started.get(spec)
+        if refused is not None:
+            return Built(result=_not_started(refused), image=None)
+        return self._build(*requests[spec])
+
     def _build(self, request: BuildRequest, bases: list[str]) -> Built:
         """Build, once every base image is there (checked and pulled once per run)."""
         from grader.engines import Built  # noqa: PLC0415 - see the TYPE_CHECKING import
@@ -277,8 +337,8 @@ class _TaskGrader:
         main_built: Built | None = None
         paths: dict[str, bool] = {}
         others: dict[BuildSpec, OtherBuild] = {}
-        if main in requests:
-            main_built = self._build(*requests[main])
+        if main in requests or main in self.not_started:
+            main_built = self._built(main, requests)
             build = main_built.result
             if main_built.image is not None:
                 with clock.time("inspect"):
@@ -291,7 +351,7 @@ class _TaskGrader:
                         paths = engine.paths_exist(main_built.image, sorted(wanted.paths))
         for spec in sorted(wanted.builds, key=repr):
             # the task's own build serves a criterion that asks for that very build
-            built = main_built if spec == main and main_built else self._build(*requests[spec])
+            built = main_built if spec == main and main_built else self._built(spec, requests)
             size = None
             found: dict[str, bool] = {}
             if built.image is not None:
@@ -318,6 +378,12 @@ class _TaskGrader:
         if need.dockerfile and facts.analysis is None:
             return Outcome.fail(task_error or f"{self.task.dockerfile} is missing")
         if need.engine:
+            specs = ({self._main} if need.main_image else set()) | set(need.builds)
+            refused = [
+                self.not_started[s] for s in sorted(specs, key=repr) if s in self.not_started
+            ]
+            if refused:  # known without an engine, so --static-only says it too
+                return Outcome(passed=False, message=refused[0], hint=imagepolicy.hint(self.images))
             if engine_error is not None:
                 return Outcome(passed=False, checked=False, message=f"not checked: {engine_error}")
             if task_error is not None:
@@ -332,6 +398,10 @@ class _TaskGrader:
                 why = facts.build.error if facts.build is not None else "it was not built"
                 return Outcome.fail(f"the image did not build: {why}")
         return CHECKS[criterion.check].evaluate(criterion, facts)
+
+
+def _not_started(why: str) -> BuildResult:
+    return BuildResult(ok=False, seconds=0, refused=True, error=why, log_tail="")
 
 
 def _excerpt(path: Path, limit: int | None = _EXCERPT_BYTES) -> str:
@@ -444,11 +514,16 @@ def substitute(reference: str, image_map: Mapping[str, str]) -> str | None:
 
 
 def base_images(
-    loaded: LoadedRubric, folders: Sequence[Path], image_map: Mapping[str, str]
+    loaded: LoadedRubric,
+    folders: Sequence[Path],
+    image_map: Mapping[str, str],
+    refuse_images: Sequence[str] = (),
 ) -> list[str]:
     """Every base image the rubric's builds would need for these working copies, mapped.
 
-    For `grader prefetch`: pull them once, before a class is graded (or an exam starts).
+    For `grader prefetch`: pull them once, before a class is graded (or an exam starts). A
+    Dockerfile that names an image the policy refuses would not be built: nothing of it is
+    pulled.
     """
     rubric = loaded.rubric
     found: set[str] = set()
@@ -466,6 +541,10 @@ def base_images(
                 if not path.is_file():
                     continue
                 text = _excerpt(path, limit=None)
+                policy = rubric.images_for(task).refusing(refuse_images)
+                judged = analyze(text, target=target, build_args=args, images=policy)
+                if any(p.rule == imagepolicy.RULE for p in judged.problems):
+                    continue
                 if image_map:
                     text = rewrite_images(
                         text, lambda ref: substitute(ref, image_map), build_args=args

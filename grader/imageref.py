@@ -173,16 +173,28 @@ def parse(ref: str) -> ImageRef:
     return ImageRef(parsed_domain, path, tag, digest if at else None)
 
 
+def _spellings(parsed: ImageRef) -> list[str]:
+    forms = [parsed.familiar, parsed.canonical]
+    if parsed.domain == DEFAULT_DOMAIN:
+        forms.append(parsed.path + parsed._suffix)
+    return forms
+
+
 def _forms(ref: str) -> list[str]:
     try:
         parsed = parse(ref)
     except ValueError:
         return [ref]
-    forms = [ref, parsed.familiar, parsed.canonical]
-    if parsed.domain == DEFAULT_DOMAIN:
-        forms.append(parsed.path + parsed._suffix)
+    forms = [ref, *_spellings(parsed)]
     if parsed.untagged:
         forms += [f"{form}:latest" for form in forms]
+    if parsed.digest is not None:
+        # pinned: judged by what it names; with no tag, as the name with a tag not known
+        # (``name:``), which ``name:*`` and ``name*`` match and ``name:1.20`` does not
+        named = ImageRef(parsed.domain, parsed.path, parsed.tag)
+        forms += _spellings(named)
+        if parsed.tag is None:
+            forms += [f"{form}:" for form in _spellings(named)]
     return forms
 
 
@@ -203,6 +215,9 @@ def matches(ref: str, pattern: str) -> bool:
       (``library/alpine:3.19``); and, when it has neither tag nor digest, each of those with
       ``:latest`` appended, because that is what Docker pulls. A reference that does not parse is
       tried only as written.
+    - A digest-pinned reference is also tried without its digest: ``alpine:3.19@sha256:…`` as
+      ``alpine:3.19``, and ``alpine@sha256:…`` (no tag) as ``alpine`` and as ``alpine:`` (a tag
+      not known), so ``alpine``, ``alpine:*`` and ``alpine*`` match it and ``alpine:3.19`` does not.
 
     So ``alpine*`` matches ``alpine``, ``alpine:3.19`` and ``docker.io/library/alpine:3.19``;
     ``*-slim*`` matches ``python:3.11-slim``; ``alpine:latest`` matches ``alpine``.

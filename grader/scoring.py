@@ -40,7 +40,7 @@ def criterion_result(criterion: CriterionBase, title: str, outcome: Outcome) -> 
         score=points(criterion.points * fraction),
         max_score=points(criterion.points),
         message=outcome.message,
-        hint=None if outcome.passed else criterion.hint,
+        hint=None if outcome.passed else outcome.hint or criterion.hint,
         hidden=criterion.hidden,
         evidence=outcome.evidence,
     )

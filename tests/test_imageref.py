@@ -161,6 +161,15 @@ def test_parse_rejects(ref: str, reason: str) -> None:
         ("Not A Ref", "Not*", True),
         (f"alpine:3.19@{SHA}", "alpine:3.19*", True),
         (f"alpine@{SHA}", "alpine:latest", False),
+        # pinned by digest: judged by the name (and the tag, where there is one)
+        (f"alpine:3.19@{SHA}", "alpine:3.19", True),
+        (f"alpine:3.19@{SHA}", "alpine:3.2*", False),
+        (f"alpine@{SHA}", "alpine:*", True),
+        (f"alpine@{SHA}", "alpine", True),
+        (f"alpine@{SHA}", "alpine:3.19", False),
+        (f"docker.io/library/golang@{SHA}", "golang*", True),
+        (f"gcr.io/distroless/static@{SHA}", "gcr.io/distroless/*", True),
+        (f"gcr.io/distroless/static@{SHA}", "gcr.io/other/*", False),
     ],
 )
 def test_matches(ref: str, pattern: str, result: bool) -> None:

@@ -90,6 +90,7 @@ class Outcome:
     fraction: float = -1.0
     checked: bool = True
     evidence: Evidence | None = None
+    hint: str | None = None  # replaces the criterion's hint: this failure needs another one
 
     def __post_init__(self) -> None:
         if self.fraction < 0:

@@ -1,7 +1,12 @@
-"""dockerfile_lint: none of the chosen problems of the static analysis occur."""
+"""dockerfile_lint: none of the chosen problems of the static analysis occur.
+
+An image the rubric's policy refuses (``image-not-allowed``) always counts, whatever rules are
+chosen: a Dockerfile that breaks the rubric's own rule has problems the rubric cares about.
+"""
 
 from __future__ import annotations
 
+from grader import imagepolicy
 from grader.checks.base import CheckKind, Facts, Needs, Outcome, refused
 from grader.models.criteria import DockerfileLint
 from grader.models.results import Evidence
@@ -18,7 +23,7 @@ def evaluate(criterion: DockerfileLint, facts: Facts) -> Outcome:
     if (refusal := refused(facts)) is not None:
         return refusal
     assert facts.analysis is not None
-    chosen = set(criterion.rules)
+    chosen = {*criterion.rules, imagepolicy.RULE}
     found = [p for p in facts.analysis.problems if p.rule in chosen]
     if not found:
         return Outcome.ok(f"no {', '.join(criterion.rules)} problems")

@@ -201,7 +201,9 @@ class DockerfileLint(CriterionBase):
 
     check: Literal["dockerfile_lint"] = Field(description="Selects this check kind.")
     rules: list[str] = Field(
-        min_length=1, description="Rule ids from `grader inspect`, e.g. copy-from-unknown-stage."
+        min_length=1,
+        description="Rule ids from `grader inspect`, e.g. copy-from-unknown-stage; "
+        "image-not-allowed (the image policy) always counts.",
     )
 
 

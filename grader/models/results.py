@@ -103,6 +103,11 @@ class BuildResult(Frozen):
         description="An identical submission graded earlier in the same run was built and run "
         "instead; its results are these.",
     )
+    refused: bool = Field(
+        default=False,
+        description="Not started: the Dockerfile names an image the rubric's image policy "
+        "refuses ('error' says which); nothing ran on the engine.",
+    )
     steps: list[BuildStep] = Field(
         default_factory=list, description="The build's steps, parsed from the builder's output."
     )

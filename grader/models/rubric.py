@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import ByteSize, Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import AfterValidator, ByteSize, Field, PositiveFloat, PositiveInt, field_validator
 
 from grader.models.base import Frozen
 from grader.models.criteria import Criterion, Identifier
 from grader.models.paths import RepoPath
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+
+
+def _one_word(pattern: str) -> str:
+    if not pattern or pattern.split() != [pattern]:
+        raise ValueError("an image pattern is one word without spaces, e.g. golang:* or scratch")
+    return pattern
+
+
+ImagePattern = Annotated[
+    str,
+    AfterValidator(_one_word),
+    Field(
+        max_length=300,
+        description="A shell glob over an image reference, e.g. 'golang:*', "
+        "'gcr.io/distroless/*', 'scratch' (see `grader.imageref.matches`).",
+    ),
+]
 
 
 class Limits(Frozen):
@@ -57,6 +75,40 @@ class Limits(Frozen):
         )
 
 
+class ImagePolicy(Frozen):
+    """The images a student's build may name: as a base, in COPY --from, in RUN --mount from=.
+
+    Judged on what the Dockerfile names after ARG expansion and before `image_map`: any image
+    on the grading engine is one `COPY --from` away, the instructor's reference solution
+    included, so only the images a task needs are allowed. grader's own images (grader-run/,
+    grader-test/) and image IDs are refused whatever this says.
+    """
+
+    allow: list[ImagePattern] = Field(
+        default=["*"],
+        min_length=1,
+        description="Patterns of the images a build may use; ['*'] allows any name.",
+    )
+    refuse: list[ImagePattern] = Field(
+        default_factory=list,
+        description="Patterns refused whatever 'allow' says, e.g. the instructor's reference "
+        "images ('course/*'); a task's list adds to the defaults'.",
+    )
+
+    def merged(self, override: ImagePolicy | None) -> ImagePolicy:
+        """A task's policy: its 'allow' replaces these when it sets one; 'refuse' adds up."""
+        if override is None:
+            return self
+        allow = override.allow if "allow" in override.model_fields_set else self.allow
+        return ImagePolicy(allow=allow, refuse=list(dict.fromkeys(self.refuse + override.refuse)))
+
+    def refusing(self, patterns: Sequence[str]) -> ImagePolicy:
+        """The policy with more patterns refused (the command line's --refuse-image)."""
+        if not patterns:
+            return self
+        return self.model_copy(update={"refuse": list(dict.fromkeys([*self.refuse, *patterns]))})
+
+
 class RunSpec(Frozen):
     """How the final image is run for the output checks."""
 
@@ -83,6 +135,9 @@ class Task(Frozen):
     run: RunSpec = Field(default_factory=RunSpec, description="How the final image is run.")
     limits: Limits | None = Field(
         default=None, description="Overrides of the rubric's default limits for this task."
+    )
+    images: ImagePolicy | None = Field(
+        default=None, description="Overrides of the rubric's image policy for this task."
     )
     criteria: list[Criterion] = Field(
         min_length=1, description="What is scored; each picks a check kind with 'check'."
@@ -117,6 +172,10 @@ class Defaults(Frozen):
         default_factory=dict, description="--build-arg values for every build."
     )
     platform: str | None = Field(default=None, description="e.g. linux/amd64; null: the engine's.")
+    images: ImagePolicy = Field(
+        default_factory=ImagePolicy,
+        description="The images a build may name; a build naming any other is not started.",
+    )
     image_map: dict[str, str] = Field(
         default_factory=dict,
         description="Base images to substitute when building, e.g. a registry mirror "
@@ -174,6 +233,10 @@ class Rubric(Frozen):
     def limits_for(self, task: Task) -> Limits:
         """The effective sandbox of a task."""
         return self.defaults.limits.merged(task.limits)
+
+    def images_for(self, task: Task) -> ImagePolicy:
+        """The effective image policy of a task."""
+        return self.defaults.images.merged(task.images)
 
     @field_validator("tasks")
     @classmethod

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from grader.models.analysis import Instruction
 from grader.models.results import (
     BUILDER_TITLES,
+    BuildResult,
     CriterionResult,
     Results,
     SubmissionResult,
@@ -282,6 +283,14 @@ def _run_notes(task: TaskResult) -> list[str]:
     return notes
 
 
+def _build_status(build: BuildResult | None) -> str | None:
+    if build is None:
+        return None
+    if build.refused:
+        return "not started: the Dockerfile names an image the rubric does not allow"
+    return "built" if build.ok else "failed"
+
+
 def _task(task: TaskResult, *, instructor: bool, index: int) -> TaskView:
     found = ev.instructions(task.dockerfile_text)
     anchor = f"task-{index}-{svg.slug(task.id)}"
@@ -320,7 +329,7 @@ def _task(task: TaskResult, *, instructor: bool, index: int) -> TaskView:
         meter=svg.meter(percent / 100, "pass" if percent == 100 else "score"),
         criteria=criteria,
         error=visible(task.error) if task.error else None,
-        build_status=None if build is None else ("built" if build.ok else "failed"),
+        build_status=_build_status(build),
         built_with=_built_with(task) if instructor else None,
         build_failure=failure,
         image_size=format_bytes(image.size_bytes) if image else None,

@@ -13,6 +13,7 @@ import pytest
 from grader.engines import EngineOptions
 from grader.grading import GradeOptions, check_repository
 from grader.rubrics import parse
+from tests.engine.helpers import BUSYBOX
 
 DOCKERFILE = """\
 FROM {image} AS builder
@@ -31,6 +32,8 @@ CMD ["sh"]
 RUBRIC = """\
 assignment: kinds
 title: Every check kind
+defaults:
+  image_map: {{"{image}": "{stand_in}"}}
 tasks:
   - id: app
     title: The greeting app
@@ -68,10 +71,10 @@ def backend(request: pytest.FixtureRequest) -> EngineOptions:
 def graded(tmp_path_factory: pytest.TempPathFactory, busybox_image: str, backend: EngineOptions):
     repo = tmp_path_factory.mktemp("kinds") / "student"
     (repo / "app").mkdir(parents=True)
-    (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
-    (repo / "app" / "Dockerfile.single").write_text(BASELINE.format(image=busybox_image))
+    (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=BUSYBOX))
+    (repo / "app" / "Dockerfile.single").write_text(BASELINE.format(image=BUSYBOX))
     rubric_text = RUBRIC.format(
-        image=busybox_image, image_repo=busybox_image.split(":", maxsplit=1)[0]
+        image=BUSYBOX, stand_in=busybox_image, image_repo=BUSYBOX.split(":", maxsplit=1)[0]
     )
     loaded = parse(textwrap.dedent(rubric_text).encode(), "kinds.yaml")
     outcome = check_repository(repo, loaded, GradeOptions(), engine_options=backend)
@@ -118,7 +121,7 @@ def test_partial_credit_and_evidence_from_the_engine(graded):
 def test_a_target_build_that_is_the_task_build_itself(tmp_path, busybox_image, backend):
     repo = tmp_path / "student"
     (repo / "app").mkdir(parents=True)
-    (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=busybox_image))
+    (repo / "app" / "Dockerfile").write_text(DOCKERFILE.format(image=BUSYBOX))
     rubric = textwrap.dedent(
         """\
         assignment: same
@@ -133,6 +136,7 @@ def test_a_target_build_that_is_the_task_build_itself(tmp_path, busybox_image, b
         """
     )
     loaded = parse(rubric.encode(), "same.yaml")
-    outcome = check_repository(repo, loaded, GradeOptions(), engine_options=backend)
+    options = GradeOptions(image_map={BUSYBOX: busybox_image})
+    outcome = check_repository(repo, loaded, options, engine_options=backend)
     [criterion] = outcome.results.submissions[0].tasks[0].criteria
     assert criterion.passed, criterion.message

@@ -105,9 +105,11 @@ def _built(client: docker.DockerClient, dockerfile: str, keep: str) -> Iterator[
 
 
 def _rules(text: str, builder: str = "buildkit") -> list[str]:
-    """The rules analyze reports, less the tag advice (the test image is :latest on purpose)."""
+    """The rules analyze reports, less the tag advice (the test image is :latest on purpose)
+    and the image policy (grader-test/ is never allowed in a student's Dockerfile)."""
     problems = analyze(text, builder=builder).problems
-    return [p.rule for p in problems if p.rule not in ("latest-tag", "untagged-base")]
+    ignored = ("latest-tag", "untagged-base", "image-not-allowed")
+    return [p.rule for p in problems if p.rule not in ignored]
 
 
 def _labels(client: docker.DockerClient, build: Build) -> dict[str, str]:

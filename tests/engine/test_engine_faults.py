@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.helpers import (
+    BUSYBOX,
     EngineProxy,
     engine_objects,
     finish,
@@ -77,7 +78,7 @@ def test_engine_drop_mid_batch_marks_rows_and_the_rerun_regrades_only_them(
 
 
 def test_broken_inputs_each_get_a_clear_row_and_the_batch_goes_on(tmp_path, busybox_image):
-    good = f'FROM {busybox_image}\nCMD ["echo", "hello"]\n'
+    good = f'FROM {BUSYBOX}\nCMD ["echo", "hello"]\n'
     students = {
         "good": {"Dockerfile": good},
         "missing": {"README.md": "I forgot the Dockerfile\n"},

@@ -15,20 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.helpers import finish, grade, left_on
+from tests import baseimages
+from tests.engine.helpers import BUSYBOX, finish, grade, left_on
 from tests.gitrepos import commit, git, make_repo
 
-RUBRIC = """\
+RUBRIC = f"""\
 assignment: hostile
 title: Hostile submissions
 defaults:
-  limits: {build_timeout: 20, run_timeout: 5, memory: 128MiB, pids: 64, output_limit: 64KiB}
+  limits: {{build_timeout: 20, run_timeout: 5, memory: 128MiB, pids: 64, output_limit: 64KiB}}
+  image_map: {{"{BUSYBOX}": "{baseimages.BUSYBOX}"}}
 tasks:
   - id: app
     title: Say hello
     dockerfile: Dockerfile
     criteria:
-      - {check: output, points: 1, contains: hello}
+      - {{check: output, points: 1, contains: hello}}
 """
 
 
@@ -98,7 +100,7 @@ def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image, backen
     where = ["--builder", backend]
     if backend == "buildah":  # Podman's service; the Docker Engine's own check is the fixture's
         where += ["--docker-host", request.getfixturevalue("podman_url")]
-    roster = make_class(tmp_path, busybox_image)
+    roster = make_class(tmp_path, BUSYBOX)
     rubric = tmp_path / "hostile.yaml"
     rubric.write_text(textwrap.dedent(RUBRIC))
     templates = tmp_path / "templates" / "hooks"  # a hook the grading machine's git would run
@@ -115,7 +117,7 @@ def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image, backen
     assert elapsed < 300
     results = json.loads((out / "results.json").read_text())
     rows = {row["student"]: row for row in results["submissions"]}
-    assert sorted(rows) == sorted(dockerfiles(busybox_image))
+    assert sorted(rows) == sorted(dockerfiles(BUSYBOX))
     assert all(row["status"] == "graded" for row in rows.values()), err
 
     def task(student: str) -> dict:

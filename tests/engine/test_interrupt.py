@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.engine.helpers import (
+    BUSYBOX,
     SLOW_RUBRIC,
     engine_objects,
     finish,
@@ -34,8 +35,8 @@ def test_a_signal_cancels_the_build_in_flight(
     where = ["--builder", backend]
     if backend == "buildah":
         where += ["--docker-host", request.getfixturevalue("podman_url")]
-    quick = f'FROM {busybox_image}\nCMD ["echo", "hello"]\n'
-    stuck = f'FROM {busybox_image}\nRUN echo start && {SLEEP}\nCMD ["echo", "hello"]\n'
+    quick = f'FROM {BUSYBOX}\nCMD ["echo", "hello"]\n'
+    stuck = f'FROM {BUSYBOX}\nRUN echo start && {SLEEP}\nCMD ["echo", "hello"]\n'
     roster = make_class(tmp_path, {"a0": {"Dockerfile": quick}, "b1": {"Dockerfile": stuck}})
     rubric = tmp_path / "rubric.yaml"
     rubric.write_text(SLOW_RUBRIC)

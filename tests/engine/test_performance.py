@@ -10,18 +10,20 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.engine.helpers import EngineProxy, finish, grade, make_class, rows
+from tests.engine.helpers import BUSYBOX, EngineProxy, finish, grade, make_class, rows
 
 RUBRIC = """\
 assignment: speed
 title: Speed
+defaults:
+  image_map: {{"{image}": "{stand_in}"}}
 tasks:
   - id: app
     title: App
     dockerfile: app/Dockerfile
     criteria:
-      - {check: output, points: 1, contains: hello}
-      - {check: image_size, points: 1, max: 10MB}
+      - {{check: output, points: 1, contains: hello}}
+      - {{check: image_size, points: 1, max: 10MB}}
 """
 
 
@@ -29,11 +31,11 @@ def speed_class(tmp_path: Path, image: str, dockerfiles: dict[str, str]) -> tupl
     # each Dockerfile in a folder of its own: a context holding .git differs between clones
     nonce = secrets.token_hex(6)  # in a RUN: no build cache of an earlier test answers
     files = {
-        s: {"app/Dockerfile": d.format(image=image, nonce=nonce)} for s, d in dockerfiles.items()
+        s: {"app/Dockerfile": d.format(image=BUSYBOX, nonce=nonce)} for s, d in dockerfiles.items()
     }
     roster = make_class(tmp_path, files)
     rubric = tmp_path / "speed.yaml"
-    rubric.write_text(textwrap.dedent(RUBRIC))
+    rubric.write_text(textwrap.dedent(RUBRIC.format(image=BUSYBOX, stand_in=image)))
     return roster, rubric
 
 
@@ -64,14 +66,14 @@ def test_a_missing_base_image_is_one_clear_message_without_a_build(tmp_path, bus
     roster, rubric = speed_class(
         tmp_path,
         busybox_image,
-        {"good": TEMPLATE, "typo": 'FROM grader-test/no-such-image:1\nCMD ["echo", "hello"]\n'},
+        {"good": TEMPLATE, "typo": 'FROM no-such-image.invalid/x:1\nCMD ["echo", "hello"]\n'},
     )
     out = tmp_path / "out"
     status, _, err = finish(grade(tmp_path, rubric, roster))
     assert status == 0, err
     typo = rows(out)["typo"]["tasks"][0]["build"]
     assert not typo["ok"]
-    assert typo["error"].startswith("the base image grader-test/no-such-image:1 is not available: ")
+    assert typo["error"].startswith("the base image no-such-image.invalid/x:1 is not available: ")
     assert "\n" not in typo["error"]
 
 
