@@ -15,8 +15,19 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from grader import dockerfile
-from grader.dockerfile import analyze, analyze_file, render_text, rewrite_images
+from grader.dockerfile import (
+    MAX_DOCKERFILE_BYTES,
+    analyze,
+    analyze_file,
+    expansion,
+    graph,
+    parse,
+    render_text,
+    rewrite_images,
+    source,
+    state,
+)
+from grader.dockerfile import analysis as analysis_module
 from grader.errors import InputError
 from grader.models.analysis import Analysis
 
@@ -277,18 +288,14 @@ def test_error_is_one_line_naming_the_line() -> None:
     ],
 )
 def test_word_expansion(meta: str, word: str, result: str) -> None:
-    env = dockerfile._meta_args(
-        [
-            c
-            for c in dockerfile._parse_commands(meta + "\nFROM x\n", dockerfile._Run("x"))
-            if c.cmd == "ARG"
-        ],
+    env = graph.read_meta_args(
+        [c for c in parse.parse_commands(meta + "\nFROM x\n", state.Run("x")) if c.cmd == "ARG"],
         {},
         "default",
         "\\",
         None,
     ).env
-    assert dockerfile._expand(word, env, "\\").result == result
+    assert expansion.expand(word, env, "\\").result == result
 
 
 @pytest.mark.parametrize(
@@ -304,8 +311,8 @@ def test_word_expansion(meta: str, word: str, result: str) -> None:
     ],
 )
 def test_word_expansion_errors(word: str, message: str) -> None:
-    with pytest.raises(dockerfile._ExpandError, match=re.escape(message)):
-        dockerfile._expand(word, {}, "\\")
+    with pytest.raises(expansion.ExpandError, match=re.escape(message)):
+        expansion.expand(word, {}, "\\")
 
 
 def test_hostile_substitution_pattern_is_bounded() -> None:
@@ -397,7 +404,7 @@ def test_analyze_file_directory(tmp_path: Path) -> None:
 
 def test_analyze_file_too_large(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    path.write_bytes(b"FROM alpine:3.19\n" + b"#" * dockerfile.MAX_DOCKERFILE_BYTES)
+    path.write_bytes(b"FROM alpine:3.19\n" + b"#" * MAX_DOCKERFILE_BYTES)
     analysis = analyze_file(path, display="big/Dockerfile")
     assert analysis.dockerfile == "big/Dockerfile"
     assert analysis.error == "too large to be a Dockerfile (over 1024 KiB)"
@@ -609,8 +616,8 @@ dockerish_lines = st.lists(st.lists(_WORDS, max_size=8).map(" ".join), max_size=
 
 def _check_invariants(data: str | bytes) -> Analysis:
     """The no-raise wrapper must never be needed: call the inner analysis so bugs surface."""
-    text = dockerfile._decode(data)
-    analysis, _ = dockerfile._run_analysis(text, "Dockerfile", None, {})
+    text = source.decode(data)
+    analysis, _ = analysis_module.run_analysis(text, "Dockerfile", None, {})
     Analysis.model_validate(analysis.model_dump())
     assert analysis.stage_count == len(analysis.stages)
     if analysis.final_stage is not None:

@@ -1,0 +1,629 @@
+"""The stage graph: meta ARGs, bases, platforms, --from dependencies, the final stage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from grader.dockerfile.expansion import ExpandError, Expansion, expand
+from grader.dockerfile.grammar import (
+    COMMON_IMAGES,
+    FLAG_SPECS,
+    PHASE_CIRCULAR,
+    PHASE_DEPENDENCY,
+    PHASE_DISPATCH,
+    PHASE_FROM,
+    PHASE_IMAGE_REF,
+    PHASE_META_ARGS,
+    PLATFORM_DEFAULTS,
+    RE_BUILD_COMMAND,
+    RE_BUILDER_NAME,
+    RE_INT,
+    RE_ONBUILD_PREFIX,
+    RE_PLATFORM_PART,
+    RE_TOOLCHAIN_IMAGE,
+    SCRATCH,
+    SEVERITY_RANK,
+    SHOWN_AS,
+)
+from grader.dockerfile.source import Command
+from grader.dockerfile.state import ImageUse, Run, StageInfo, defined_names
+from grader.dockerfile.words import (
+    FlagWord,
+    extract_flags,
+    parse_flags,
+    parse_mount,
+    split_command,
+    suggest,
+)
+from grader.models.analysis import Analysis, Problem, Stage
+
+
+class _MetaArgs(NamedTuple):
+    env: dict[str, str]
+    declared: frozenset[str]
+    automatic: frozenset[str]  # keys whose value is BuildKit's automatic one
+
+
+def read_meta_args(
+    meta: Sequence[Command],
+    build_args: Mapping[str, str],
+    target_name: str,
+    escape: str,
+    run: Run | None,
+) -> _MetaArgs:
+    """Build the scope FROM sees: BuildKit's automatic ARGs, then the ARGs before FROM."""
+    env = dict(PLATFORM_DEFAULTS)
+    for key in env:
+        if key in build_args:
+            env[key] = build_args[key]
+    env["TARGETSTAGE"] = build_args.get("TARGETSTAGE", target_name)
+    automatic = set(env)
+    declared: set[str] = set()
+    for command in meta:
+        for word in command.value:
+            key, has_default, default = word.partition("=")
+            if not key:
+                continue
+            value: str | None = None
+            if key in build_args:
+                value = build_args[key]
+            elif has_default:
+                try:
+                    expansion = expand(default, env, escape)
+                except ExpandError as error:
+                    if run is not None:
+                        run.error(PHASE_META_ARGS, command.start_line, f"ARG {word}: {error}")
+                    continue
+                value = expansion.result
+                if run is not None and expansion.buildkit_only:
+                    run.requires_buildkit(
+                        command.start_line,
+                        f"The substitution in ARG {word}",
+                        "supports only ${VAR}, ${VAR:-default}, ${VAR:+alt}, ${VAR?msg} and "
+                        "${VAR:?msg}",
+                    )
+            if value is not None:
+                env[key] = value
+                automatic.discard(key)
+            declared.add(key)
+    return _MetaArgs(env, frozenset(declared), frozenset(automatic))
+
+
+def _platform_ok(platform: str) -> bool:
+    parts = platform.split("/")
+    return len(parts) <= 3 and all(RE_PLATFORM_PART.fullmatch(part) for part in parts)
+
+
+def resolve_bases(run: Run, meta: _MetaArgs, defaults_env: Mapping[str, str] | None) -> None:
+    """Expand each FROM and link it to an earlier stage, as buildDispatchStates does."""
+    by_name: dict[str, int] = {}
+    known = meta.declared | set(meta.env)
+    for stage in run.stages:
+        raw = stage.raw_base
+        if raw is not None:
+            _expand_base(run, stage, raw, meta, known)
+            if defaults_env is not None and "$" in raw:
+                _check_default_base(run, stage, raw, defaults_env)
+        if stage.raw_platform is not None:
+            _resolve_platform(run, stage, meta, known)
+        if stage.base is not None:
+            _link_base(run, stage, stage.base, by_name)
+        if stage.name is not None:
+            by_name[stage.name] = stage.index
+
+
+def _expand_base(
+    run: Run, stage: StageInfo, raw: str, meta: _MetaArgs, known: frozenset[str]
+) -> None:
+    try:
+        expansion = expand(raw, meta.env, run.escape)
+    except ExpandError as error:
+        run.error(PHASE_FROM, stage.line, f"FROM {raw}: {error}")
+        return
+    _report_from_expansion(run, stage, raw=raw, expansion=expansion, meta=meta, known=known)
+    if expansion.result:
+        stage.base = expansion.result
+        return
+    unset = ", ".join(sorted(expansion.unmatched)) or "the variable"
+    run.error(
+        PHASE_FROM,
+        stage.line,
+        f"base name ({raw}) should not be blank: {unset} expands to nothing here; give the ARG "
+        "a default before the first FROM (ARG NAME=image:tag) or pass --build-arg",
+    )
+
+
+def _link_base(run: Run, stage: StageInfo, base: str, by_name: Mapping[str, int]) -> None:
+    """Make a FROM that names an earlier stage build on it (stage names are lowercase)."""
+    if base in by_name:
+        stage.base_stage = by_name[base]
+    elif base.lower() in by_name:
+        stage.base_stage = by_name[base.lower()]
+        wanted = run.stages[stage.base_stage].name
+        run.problem(
+            stage.line,
+            "from-stage-name-case",
+            "error",
+            f"FROM {base} names stage '{wanted}' only for the classic builder, which ignores "
+            f"case; BuildKit reads {base} as an image name and fails (image names must be "
+            f"lowercase). Write FROM {wanted}.",
+        )
+    if stage.base_stage is not None:
+        stage.uses.setdefault(stage.base_stage, "FROM")
+
+
+def _report_from_expansion(
+    run: Run,
+    stage: StageInfo,
+    *,
+    raw: str,
+    expansion: Expansion,
+    meta: _MetaArgs,
+    known: Iterable[str],
+) -> None:
+    known_set = set(known)
+    in_stages: set[str] = set()
+    for earlier in run.stages[: stage.index]:
+        in_stages |= defined_names(earlier)
+    for name in sorted(expansion.unmatched - known_set):
+        suggestion = suggest(name, sorted(known_set))
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        scope = (
+            f" (the ARG {name} inside an earlier stage is not visible to a later FROM)"
+            if name in in_stages
+            else ""
+        )
+        run.problem(
+            stage.line,
+            "UndefinedArgInFrom",
+            "warning",
+            f"FROM argument '{name}' is not declared{hint}: declare it with ARG {name}=<default> "
+            f"before the first FROM{scope}.",
+        )
+    automatic = sorted(expansion.matched & meta.automatic)
+    if automatic:
+        names = ", ".join(f"${name}" for name in automatic)
+        run.requires_buildkit(
+            stage.line,
+            f"FROM {raw} uses {names}, which",
+            "leaves empty, so the FROM fails there; declare it with a default "
+            f"(ARG {automatic[0]}=...) before the first FROM or avoid it",
+        )
+    if expansion.buildkit_only:
+        run.requires_buildkit(
+            stage.line,
+            f"The substitution in FROM {raw}",
+            "supports only ${VAR}, ${VAR:-default}, ${VAR:+alt}, ${VAR?msg} and ${VAR:?msg}",
+        )
+
+
+def _check_default_base(
+    run: Run, stage: StageInfo, raw: str, defaults_env: Mapping[str, str]
+) -> None:
+    try:
+        result = expand(raw, defaults_env, run.escape).result
+    except ExpandError:
+        return
+    if result != SCRATCH and isinstance(run.reference(result), str):
+        run.problem(
+            stage.line,
+            "InvalidDefaultArgInFrom",
+            "warning",
+            f"Default value for ARG {raw} results in empty or invalid base image name: give the "
+            "ARG a default that names an image, so the file builds without --build-arg.",
+        )
+
+
+def _resolve_platform(run: Run, stage: StageInfo, meta: _MetaArgs, known: Iterable[str]) -> None:
+    raw = stage.raw_platform or ""
+    line = stage.line
+    try:
+        expansion = expand(raw, meta.env, run.escape)
+    except ExpandError as error:
+        run.error(PHASE_FROM, line, f"failed to process arguments for platform {raw}: {error}")
+        return
+    for name in sorted(expansion.unmatched - set(known)):
+        run.problem(
+            line,
+            "UndefinedArgInFrom",
+            "warning",
+            f"FROM argument '{name}' is not declared: declare it with ARG {name}=<default> before "
+            "the first FROM.",
+        )
+    automatic = sorted(expansion.matched & meta.automatic)
+    if automatic:
+        names = ", ".join(f"${name}" for name in automatic)
+        run.requires_buildkit(
+            line,
+            f"FROM --platform={raw} uses {names}, which",
+            "leaves empty (its FROM fails with 'failed to parse platform')",
+        )
+    result = expansion.result
+    if not result:
+        run.error(PHASE_FROM, line, f"empty platform value from expression {raw}")
+        return
+    if not _platform_ok(result):
+        run.error(PHASE_FROM, line, f"failed to parse platform {raw}: {result!r} is not os/arch")
+        return
+    stage.platform = result
+    if (
+        expansion.matched == {"TARGETPLATFORM"}
+        and not expansion.unmatched
+        and result == meta.env.get("TARGETPLATFORM")
+    ):
+        run.problem(
+            line,
+            "RedundantTargetPlatform",
+            "info",
+            f"Setting platform to predefined {raw} in FROM is redundant as this is the default "
+            "behavior: drop the --platform flag.",
+        )
+    if not expansion.matched and not expansion.unmatched:
+        parts = result.split("/")
+        name = stage.name or ""
+        if not (parts[0] in name or (len(parts) > 1 and parts[1] in name)):
+            run.problem(
+                line,
+                "FromPlatformFlagConstDisallowed",
+                "warning",
+                f'FROM --platform flag should not use constant value "{result}": use '
+                "$BUILDPLATFORM or $TARGETPLATFORM, or drop the flag.",
+            )
+
+
+def _stage_label(stage: StageInfo) -> str:
+    return (
+        f"'{stage.name}' (line {stage.line})"
+        if stage.name
+        else f"{stage.index} (line {stage.line})"
+    )
+
+
+def _names_above(run: Run, index: int) -> str:
+    names = [stage.name for stage in run.stages[:index] if stage.name]
+    if names:
+        return "stages above: " + ", ".join(names)
+    if index:
+        return "stages above have no names; use --from=0 ... or name them with AS"
+    return "no stage comes before this one"
+
+
+def _resolve_source(
+    run: Run,
+    stage: StageInfo,
+    value: str,
+    *,
+    line: int,
+    what: str,
+    kind: str,
+    flag_index: int,
+    onbuild: bool,
+    allow_index: bool,
+) -> None:
+    """Link a COPY --from / RUN --mount from= value to a stage or an image (toCommand)."""
+    current = stage.index
+    if allow_index and RE_INT.fullmatch(value) and abs(int(value)) < 2**63:
+        index = int(value)
+        if index < 0 or index >= len(run.stages):
+            run.error(
+                PHASE_DEPENDENCY,
+                line,
+                f"{what}: invalid stage index {index}: there are {len(run.stages)} stages, "
+                f"numbered 0 to {len(run.stages) - 1}",
+            )
+        elif index == current:
+            run.error(
+                PHASE_CIRCULAR,
+                line,
+                f"{what} refers to the stage it is in ({_stage_label(stage)}): a stage can only "
+                "copy from a stage above it (Docker: circular dependency detected)",
+            )
+        elif index > current:
+            run.error(
+                PHASE_DISPATCH,
+                line,
+                f"{what} refers to stage {index}, which comes after this one: a stage can only "
+                "copy from a stage above it; move stage "
+                f"{_stage_label(run.stages[index])} above line {stage.line}",
+            )
+        else:
+            stage.uses.setdefault(index, what)
+        return
+    lowered = value.lower()
+    earlier = [s.index for s in run.stages[:current] if s.name == lowered]
+    if earlier:
+        stage.uses.setdefault(earlier[-1], what)
+        return
+    later = [s for s in run.stages[current:] if s.name == lowered]
+    stage.external_images.append(value)
+    if later:
+        target = later[0]
+        if target.index == current:
+            message = (
+                f"{what} names the stage this instruction is in, and a stage cannot copy from "
+                f"itself: the grading engine (classic builder) pulls an image called '{value}' "
+                "instead and BuildKit refuses the file (circular dependency). Copy from the stage "
+                "or image that has the files."
+            )
+        else:
+            message = (
+                f"{what} names stage {_stage_label(target)}, which comes after this one: a stage "
+                "can only use stages above it. The grading engine (classic builder) pulls an "
+                f"image called '{value}' instead and BuildKit refuses it (\"needs to be defined "
+                f"before current stage\"). Move the '{lowered}' stage above line {stage.line}."
+            )
+        run.problem(line, "copy-from-unknown-stage", "error", message)
+        return
+    suspect = _report_unknown_source(run, stage, value, line=line, what=what)
+    run.image_uses.append(ImageUse(kind, line, value, current, flag_index, onbuild, suspect))
+
+
+def _report_unknown_source(run: Run, stage: StageInfo, value: str, *, line: int, what: str) -> bool:
+    """Say so when a --from that names no stage looks like a stage name; True if it does."""
+    if value == SCRATCH:
+        run.problem(
+            line,
+            "copy-from-unknown-stage",
+            "error",
+            f"{what}: scratch is the empty image, there is nothing to copy from it. Name the "
+            "stage or image that holds the files.",
+        )
+        return True
+    if RE_INT.fullmatch(value):  # only RUN --mount gets here: COPY takes indexes
+        run.problem(
+            line,
+            "copy-from-unknown-stage",
+            "error",
+            f"{what}: a mount's from= takes a stage name, not an index, so Docker looks for an "
+            f"image called '{value}'. Name the stage (FROM <image> AS <name>) and write "
+            "from=<name>.",
+        )
+        return True
+    names = sorted({s.name for s in run.stages if s.name})
+    suggestion = suggest(value.lower(), names)
+    if suggestion:
+        run.problem(
+            line,
+            "copy-from-unknown-stage",
+            "error",
+            f"{what}: there is no stage named '{value}' above this line "
+            f"({_names_above(run, stage.index)}), so Docker will try to pull an image called "
+            f"'{value}' instead. Did you mean --from={suggestion}?",
+        )
+        return True
+    looks_like_image = any(char in value for char in ":/@.") or value in COMMON_IMAGES
+    if not looks_like_image:
+        run.problem(
+            line,
+            "copy-from-unknown-stage",
+            "warning",
+            f"{what}: '{value}' is not the name of a stage above this line "
+            f"({_names_above(run, stage.index)}), so Docker uses the image '{value}' "
+            f"(docker.io/library/{value}:latest). If you meant a stage, name it with "
+            f"FROM <image> AS {value.lower()} above this line.",
+        )
+        return True
+    return False
+
+
+def _copy_from_value(command: Command, keyword: str, flags: Mapping[str, list[str]]) -> str | None:
+    if keyword != "COPY":
+        return None
+    values = flags.get("from")
+    return values[-1] if values else None
+
+
+def dependencies(run: Run) -> None:
+    """COPY --from, RUN --mount from= and inherited ONBUILD triggers, for every stage."""
+    for stage in run.stages:
+        if stage.base_stage is not None:
+            for trigger in run.stages[stage.base_stage].onbuild:
+                _trigger_dependencies(run, stage, trigger)
+        for command, keyword, flags in stage.commands:
+            if flags and keyword in ("COPY", "RUN"):
+                _command_dependencies(run, stage, command, keyword, flags, onbuild=False)
+
+
+def _command_dependencies(
+    run: Run,
+    stage: StageInfo,
+    command: Command,
+    keyword: str,
+    flags: Mapping[str, list[str]],
+    *,
+    onbuild: bool,
+) -> None:
+    line = command.start_line
+    value = _copy_from_value(command, keyword, flags)
+    if value:
+        what = f"COPY --from={value}"
+        try:
+            expanded = expand(value, {}, run.escape).result
+        except ExpandError as error:
+            run.error(PHASE_DEPENDENCY, line, f"{what}: {error}")
+            return
+        if expanded != value:
+            run.error(
+                PHASE_DEPENDENCY,
+                line,
+                f"{what}: variable expansion is not supported for --from; define a stage "
+                "FROM ${VAR} AS <name> (with the ARG declared before the first FROM) and use "
+                "--from=<name>",
+            )
+            return
+        flag_index = _flag_position(command, "from")
+        _resolve_source(
+            run, stage, value, line=line, what=what, kind="copy",
+            flag_index=flag_index, onbuild=onbuild, allow_index=True,
+        )  # fmt: skip
+    if keyword == "RUN":
+        for position, mount in enumerate(flags.get("mount", ())):
+            parsed, _ = parse_mount(mount)
+            if parsed is None or not parsed.source_from:
+                continue
+            _resolve_source(
+                run, stage, parsed.source_from, line=line,
+                what=f"RUN --mount=...from={parsed.source_from}", kind="mount",
+                flag_index=_flag_position(command, "mount", position), onbuild=onbuild,
+                allow_index=False,
+            )  # fmt: skip
+
+
+def _flag_position(command: Command, name: str, occurrence: int = 0) -> int:
+    seen = 0
+    for index, flag in enumerate(command.flags):
+        if flag.partition("=")[0] == f"--{name}":
+            if seen == occurrence:
+                return index
+            seen += 1
+    return -1
+
+
+def _trigger_dependencies(run: Run, stage: StageInfo, trigger: Command) -> None:
+    sub = _onbuild_sub_command(trigger, run.escape)
+    if sub is None:
+        return
+    keyword, flag_words = sub
+    if keyword not in ("COPY", "RUN"):
+        return
+    flags, error = parse_flags([word.value for word in flag_words], FLAG_SPECS[keyword])
+    if error:
+        return
+    fake = trigger._replace(flags=tuple(word.value for word in flag_words))
+    _command_dependencies(run, stage, fake, keyword, flags, onbuild=True)
+
+
+def _onbuild_sub_command(trigger: Command, escape: str) -> tuple[str, list[FlagWord]] | None:
+    """Split an ONBUILD trigger into keyword and flags (the parser binding drops them)."""
+    match = RE_ONBUILD_PREFIX.match(trigger.original)
+    if match is None:
+        return None
+    rest = trigger.original[match.end() :]
+    keyword, args_start = split_command(rest)
+    flag_words, _ = extract_flags(rest, args_start, escape)
+    return keyword.upper(), flag_words
+
+
+def check_image_refs(run: Run) -> None:
+    """Every base image and --from image must be a valid reference (resolveBaseImage)."""
+    for stage in run.stages:
+        if stage.base is None or stage.base_stage is not None or stage.base == SCRATCH:
+            continue
+        run.image_uses.append(ImageUse("from", stage.line, stage.base, stage.index, -1, False))
+    for use in run.image_uses:
+        reason = run.reference(use.ref)
+        if isinstance(reason, str):
+            shown = SHOWN_AS[use.kind] + use.ref
+            lowered = use.ref.lower()
+            hint = f" (write {lowered})" if not isinstance(run.reference(lowered), str) else ""
+            run.error(
+                PHASE_IMAGE_REF,
+                use.line,
+                f"{shown}: not a valid image name: {reason}{hint}",
+            )
+
+
+def stage_chain(run: Run, index: int) -> list[StageInfo]:
+    """Return the stage and the stages it is built FROM, root first."""
+    chain: list[StageInfo] = []
+    seen: set[int] = set()
+    current: int | None = index
+    while current is not None and current not in seen:
+        seen.add(current)
+        stage = run.stages[current]
+        chain.append(stage)
+        current = stage.base_stage
+    chain.reverse()
+    return chain
+
+
+def _external_base(run: Run, index: int) -> str | None:
+    root = stage_chain(run, index)[0]
+    return root.base if root.base_stage is None else None
+
+
+def closure(run: Run, index: int) -> set[int]:
+    seen: set[int] = set()
+    todo = [index]
+    while todo:
+        current = todo.pop()
+        for used in run.stages[current].uses:
+            if used not in seen and used != index:
+                seen.add(used)
+                todo.append(used)
+    return seen
+
+
+def does_build(run: Run, index: int, used_by_copy: set[int]) -> bool:
+    for stage in stage_chain(run, index):
+        if stage.name and RE_BUILDER_NAME.search(stage.name):
+            return True
+        if stage.index in used_by_copy:
+            return True
+        base = stage.base if stage.base_stage is None else None
+        if base and RE_TOOLCHAIN_IMAGE.search(base):
+            return True
+        for command, keyword, _ in stage.commands:
+            if keyword == "RUN" and RE_BUILD_COMMAND.search(" ".join(command.value)):
+                return True
+    return False
+
+
+def empty_analysis(path: str, error: str, target: str | None) -> Analysis:
+    return Analysis(
+        dockerfile=path,
+        stage_count=0,
+        stages=[],
+        final_stage=None,
+        final_base=None,
+        multi_stage=False,
+        depends_on=[],
+        problems=[],
+        error=error,
+        target=target,
+    )
+
+
+def assemble(run: Run, final: int | None, depends: set[int], target: str | None) -> Analysis:
+    stages = [
+        Stage(
+            index=stage.index,
+            name=stage.name,
+            base=stage.base,
+            base_stage=stage.base_stage,
+            line=stage.line,
+            platform=stage.platform,
+            uses=sorted(stage.uses),
+            external_images=list(dict.fromkeys(stage.external_images)),
+        )
+        for stage in run.stages
+    ]
+    error: str | None = None
+    if run.errors:
+        error = min(run.errors)[2]
+    seen: set[tuple[int | None, str, str]] = set()
+    problems: list[Problem] = []
+    ordered = sorted(
+        enumerate(run.problems),
+        key=lambda item: (item[1][0] or 0, SEVERITY_RANK[item[1][2]], item[0]),
+    )
+    for _, (line, rule, severity, message) in ordered:
+        key = (line, rule, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        problems.append(Problem(line=line, rule=rule, severity=severity, message=message))
+    final_base = _external_base(run, final) if final is not None else None
+    return Analysis(
+        dockerfile=run.path,
+        stage_count=len(stages),
+        stages=stages,
+        final_stage=final,
+        final_base=final_base,
+        multi_stage=len(stages) >= 2 and bool(depends),
+        depends_on=sorted(depends),
+        problems=problems,
+        error=error,
+        target=target,
+    )
