@@ -3,21 +3,33 @@
 Run as ``python bench/bench_inspect.py``. Prints the figures and writes them to
 bench/results/inspect.json. Targets: under 1 ms per typical Dockerfile after start-up, and at
 least 1,000 files per second in one process.
+
+``--against REV`` also times the analysis of git revision REV on the same files, in the same
+run (each tree in its own process, taking turns, best of five each), and reports the ratio:
+a change to the analysis must not make it slower.
 """
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import platform
 import random
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
+if len(sys.argv) == 4 and sys.argv[1] == "--time-tree":  # a child timing another tree
+    sys.path.insert(0, sys.argv[2])
+else:
+    sys.path.insert(0, str(ROOT))
 START = time.perf_counter()
 from grader.dockerfile import analyze  # noqa: E402 - the import is part of what start-up costs
 from grader.models.analysis import Problem  # noqa: E402
@@ -95,7 +107,65 @@ def _per_call(call, number: int = 20000) -> float:
     return (time.perf_counter() - begin) / number
 
 
+def _time_set(texts: list[str]) -> float:
+    """Seconds to analyse every text once."""
+    begin = time.perf_counter()
+    for text in texts:
+        analyze(text)
+    return time.perf_counter() - begin
+
+
+def _tree_at(revision: str, where: Path) -> Path:
+    """The package as it was at ``revision``, unpacked into ``where``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "grader"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(where, filter="data")
+    return where
+
+
+def _child(tree: Path, texts: Path) -> float:
+    done = subprocess.run(
+        [sys.executable, __file__, "--time-tree", str(tree), str(texts)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(done.stdout)
+
+
+def against(revision: str, rounds: int = 5) -> dict[str, object]:
+    """This tree's analysis against ``revision``'s on the generated set, in turns."""
+    with tempfile.TemporaryDirectory() as scratch:
+        texts = Path(scratch) / "texts.json"
+        texts.write_text(json.dumps(generated(2000)))
+        old = _tree_at(revision, Path(scratch) / "old")
+        new_runs, old_runs = [], []
+        for _ in range(rounds):
+            new_runs.append(_child(ROOT, texts))
+            old_runs.append(_child(old, texts))
+    ratio = min(new_runs) / min(old_runs)
+    return {
+        "revision": revision,
+        "files": 2000,
+        "seconds_this_tree": round(min(new_runs), 3),
+        "seconds_revision": round(min(old_runs), 3),
+        "ratio": round(ratio, 3),
+    }
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--time-tree":
+        texts = json.loads(Path(sys.argv[3]).read_text())
+        _time_set(texts[:50])  # warm up
+        print(_time_set(texts))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", metavar="REV", help="also time git revision REV")
+    options = parser.parse_args()
     lesson_texts = [path.read_text() for path in LESSON]
     first_begin = time.perf_counter()
     analyze(lesson_texts[0])
@@ -157,6 +227,14 @@ def main() -> None:
         f"one Problem: model_construct {construct * 1e6:.2f} us, "
         f"validating constructor {validated * 1e6:.2f} us"
     )
+    if options.against:
+        compared = against(options.against)
+        results["against"] = compared
+        print(
+            f"against {options.against}: {compared['seconds_this_tree']} s here, "
+            f"{compared['seconds_revision']} s there for {compared['files']} files "
+            f"(ratio {compared['ratio']}; below 1 is faster)"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")

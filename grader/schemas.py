@@ -10,6 +10,7 @@ from grader.export.schemas import SCHEMAS as EXPORT_SCHEMAS
 from grader.export.schemas import schema_for as export_schema_for
 from grader.models.results import Results
 from grader.models.rubric import Rubric
+from grader.models.rules import RULES
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _BYTES = "size such as `20MB` or `2GiB`, or bytes"
@@ -106,6 +107,21 @@ def rubric_reference() -> str:
             meaning = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
             lines.append(f"| `{field_name}` | {_type_of(prop)} | {default} | {meaning} |")
         lines.append("")
+    lines += [
+        "## Rules",
+        "",
+        "The ids `dockerfile_lint` takes in `rules`: BuildKit's build checks under BuildKit's",
+        "names, and grader's own advice. A lesser severity applies where the rule says so (for",
+        "example, outside the final image); `# check=skip=` silences only skippable ones.",
+        "",
+        "| rule | origin | severity | skippable | what it reports |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for rule in RULES.values():
+        severity = rule.severity + (f" ({rule.lesser})" if rule.lesser else "")
+        skippable = "yes" if rule.skippable else "no"
+        lines.append(f"| `{rule.id}` | {rule.origin} | {severity} | {skippable} | {rule.summary} |")
+    lines.append("")
     return "\n".join(lines)
 
 

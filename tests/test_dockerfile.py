@@ -28,8 +28,10 @@ from grader.dockerfile import (
     state,
 )
 from grader.dockerfile import analysis as analysis_module
+from grader.dockerfile.rules import CATALOGUE
 from grader.errors import InputError
 from grader.models.analysis import Analysis
+from grader.models.rules import RULES
 
 CORPUS = Path(__file__).parent / "dockerfiles"
 EXPECTATIONS = sorted(CORPUS.glob("*.expected.json"))
@@ -654,3 +656,31 @@ def test_fuzz_rewrite_keeps_lines(text: str) -> None:
     out = rewrite_images(text, lambda ref: "mirror.local/x:1")
     assert out.count("\n") == text.count("\n")
     assert rewrite_images(text, lambda ref: None) == text
+
+
+def test_every_rule_of_the_catalogue_has_a_corpus_case_that_reports_it() -> None:
+    # test_corpus proves each case reports exactly its expected problems
+    reported = {
+        problem["rule"]
+        for path in EXPECTATIONS
+        for problem in json.loads(path.read_text())["problems"]
+    }
+    assert set(RULES) - reported == set()
+    assert reported - set(RULES) == set()
+    assert set(CATALOGUE) == set(RULES)
+    assert all(CATALOGUE[rule].info is RULES[rule] for rule in RULES)
+
+
+def test_severity_and_skipping_come_from_the_catalogue() -> None:
+    text = "# check=skip=all\nfrom scratch AS Build\nCOPY --from=nowhere /a /a\n"
+    silenced = [(p.rule, p.severity) for p in analyze(text).problems]
+    # skippable build checks are silenced; grader's own rules are not; the --from that names
+    # no stage and looks like no image is the rule's lesser severity
+    assert silenced == [("copy-from-unknown-stage", "warning")]
+    shown = [(p.rule, p.severity) for p in analyze(text.replace("# check=skip=all\n", "")).problems]
+    assert shown == [
+        ("StageNameCasing", "info"),
+        ("FromAsCasing", "info"),
+        ("ConsistentInstructionCasing", "info"),
+        ("copy-from-unknown-stage", "warning"),
+    ]

@@ -9,7 +9,10 @@ import pytest
 
 from grader.errors import InputError, RubricError
 from grader.models.rubric import Limits
+from grader.models.rules import RULES
 from grader.rubrics import bundled_names, default_name, load, parse
+from grader.schemas import schema_for
+from tests.test_cli import grader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -211,3 +214,32 @@ def test_task_limits_override_only_what_they_set():
     assert limits.run_timeout == 60
     assert int(limits.memory) == 1024**3
     assert limits.pids == 1024
+
+
+def test_a_mistyped_lint_rule_exits_2_naming_the_field_and_the_nearest_id(tmp_path: Path):
+    rubric = tmp_path / "typo.yaml"
+    rubric.write_text(
+        textwrap.dedent(
+            """\
+            assignment: a
+            title: A
+            tasks:
+              - id: t
+                title: T
+                dockerfile: Dockerfile
+                criteria:
+                  - {check: dockerfile_lint, points: 1, rules: [copy-from-unknow-stage]}
+            """
+        )
+    )
+    done = grader("check", tmp_path, "--rubric", rubric, "--static-only")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert (
+        "line 8, task 't', criterion #1 (dockerfile_lint), field 'rules', item 1: unknown rule "
+        "'copy-from-unknow-stage': did you mean copy-from-unknown-stage?"
+    ) in done.stderr
+    # the schema offers every rule, with its summary
+    items = schema_for("rubric")["$defs"]["DockerfileLint"]["properties"]["rules"]["items"]
+    assert [choice["const"] for choice in items["oneOf"]] == list(RULES)
+    assert all(choice["description"] for choice in items["oneOf"])

@@ -8,6 +8,7 @@ from typing import Final
 
 import dockerfile as _parser
 
+from grader.dockerfile import rules
 from grader.dockerfile.grammar import PHASE_NO_STAGES, PHASE_PARSER, PHASE_TARGET
 from grader.dockerfile.graph import (
     assemble,
@@ -17,14 +18,6 @@ from grader.dockerfile.graph import (
     empty_analysis,
     read_meta_args,
     resolve_bases,
-)
-from grader.dockerfile.lints import (
-    casing_check,
-    graph_problems,
-    image_policy,
-    shadow_problems,
-    stage_lints,
-    stage_name_checks,
 )
 from grader.dockerfile.parse import parse_commands, walk
 from grader.dockerfile.source import (
@@ -85,8 +78,6 @@ def run_analysis(
         else meta.env
     )
     resolve_bases(run, meta, defaults_env)
-    stage_name_checks(run)
-    casing_check(run)
     final: int | None = len(run.stages) - 1 if run.stages else None
     if target is not None and run.stages:
         wanted = target.lower()
@@ -108,11 +99,8 @@ def run_analysis(
             final = None
     dependencies(run)
     check_image_refs(run)
-    image_policy(run, images, directives)
-    stage_lints(run, final)
-    shadow_problems(run)
     depends = closure(run, final) if final is not None else set()
-    graph_problems(run, final, depends)
+    rules.apply(rules.Context(run, final, frozenset(depends), directives, images))
     return assemble(run, final, depends, target), run
 
 

@@ -215,19 +215,6 @@ SHOWN_AS: Final[Mapping[str, str]] = MappingProxyType(
 SEVERITY_RANK: Final[Mapping[str, int]] = MappingProxyType({"error": 0, "warning": 1, "info": 2})
 
 
-# BuildKit build checks a `# check=skip=...` directive may silence (errors stay: they break builds).
-SKIPPABLE: Final = frozenset(
-    {
-        "StageNameCasing", "FromAsCasing", "NoEmptyContinuation", "ConsistentInstructionCasing",
-        "ReservedStageName", "JSONArgsRecommended", "MaintainerDeprecated",
-        "UndefinedArgInFrom", "WorkdirRelativePath", "UndefinedVar",
-        "MultipleInstructionsDisallowed", "LegacyKeyValueFormat", "RedundantTargetPlatform",
-        "SecretsUsedInArgOrEnv", "InvalidDefaultArgInFrom", "FromPlatformFlagConstDisallowed",
-        "ExposeProtoCasing", "ExposeInvalidFormat",
-    }
-)  # fmt: skip
-
-
 SPECIAL_PARAMS: Final = frozenset("@*#?-$!0")
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from grader.dockerfile.expansion import ExpandError, Expansion, expand
 from grader.dockerfile.grammar import (
-    COMMON_IMAGES,
     FLAG_SPECS,
     PHASE_CIRCULAR,
     PHASE_DEPENDENCY,
@@ -27,14 +27,13 @@ from grader.dockerfile.grammar import (
     SHOWN_AS,
 )
 from grader.dockerfile.source import Command
-from grader.dockerfile.state import ImageUse, Run, StageInfo, defined_names
+from grader.dockerfile.state import ImageUse, Run, Source, StageInfo
 from grader.dockerfile.words import (
     FlagWord,
     extract_flags,
     parse_flags,
     parse_mount,
     split_command,
-    suggest,
 )
 from grader.models.analysis import Analysis, Problem, Stage
 
@@ -99,12 +98,14 @@ def resolve_bases(run: Run, meta: _MetaArgs, defaults_env: Mapping[str, str] | N
     """Expand each FROM and link it to an earlier stage, as buildDispatchStates does."""
     by_name: dict[str, int] = {}
     known = meta.declared | set(meta.env)
+    run.meta_env = MappingProxyType(dict(meta.env))
+    run.meta_automatic = meta.automatic
+    run.meta_known = frozenset(known)
+    run.defaults_env = None if defaults_env is None else MappingProxyType(dict(defaults_env))
     for stage in run.stages:
         raw = stage.raw_base
         if raw is not None:
             _expand_base(run, stage, raw, meta, known)
-            if defaults_env is not None and "$" in raw:
-                _check_default_base(run, stage, raw, defaults_env)
         if stage.raw_platform is not None:
             _resolve_platform(run, stage, meta, known)
         if stage.base is not None:
@@ -121,7 +122,7 @@ def _expand_base(
     except ExpandError as error:
         run.error(PHASE_FROM, stage.line, f"FROM {raw}: {error}")
         return
-    _report_from_expansion(run, stage, raw=raw, expansion=expansion, meta=meta, known=known)
+    _buildkit_substitutions(run, stage, raw=raw, expansion=expansion, meta=meta)
     if expansion.result:
         stage.base = expansion.result
         return
@@ -138,49 +139,15 @@ def _link_base(run: Run, stage: StageInfo, base: str, by_name: Mapping[str, int]
     """Make a FROM that names an earlier stage build on it (stage names are lowercase)."""
     if base in by_name:
         stage.base_stage = by_name[base]
-    elif base.lower() in by_name:
+    elif base.lower() in by_name:  # the classic builder's reading (rule from-stage-name-case)
         stage.base_stage = by_name[base.lower()]
-        wanted = run.stages[stage.base_stage].name
-        run.problem(
-            stage.line,
-            "from-stage-name-case",
-            "error",
-            f"FROM {base} names stage '{wanted}' only for the classic builder, which ignores "
-            f"case; BuildKit reads {base} as an image name and fails (image names must be "
-            f"lowercase). Write FROM {wanted}.",
-        )
     if stage.base_stage is not None:
         stage.uses.setdefault(stage.base_stage, "FROM")
 
 
-def _report_from_expansion(
-    run: Run,
-    stage: StageInfo,
-    *,
-    raw: str,
-    expansion: Expansion,
-    meta: _MetaArgs,
-    known: Iterable[str],
+def _buildkit_substitutions(
+    run: Run, stage: StageInfo, *, raw: str, expansion: Expansion, meta: _MetaArgs
 ) -> None:
-    known_set = set(known)
-    in_stages: set[str] = set()
-    for earlier in run.stages[: stage.index]:
-        in_stages |= defined_names(earlier)
-    for name in sorted(expansion.unmatched - known_set):
-        suggestion = suggest(name, sorted(known_set))
-        hint = f" (did you mean {suggestion}?)" if suggestion else ""
-        scope = (
-            f" (the ARG {name} inside an earlier stage is not visible to a later FROM)"
-            if name in in_stages
-            else ""
-        )
-        run.problem(
-            stage.line,
-            "UndefinedArgInFrom",
-            "warning",
-            f"FROM argument '{name}' is not declared{hint}: declare it with ARG {name}=<default> "
-            f"before the first FROM{scope}.",
-        )
     automatic = sorted(expansion.matched & meta.automatic)
     if automatic:
         names = ", ".join(f"${name}" for name in automatic)
@@ -198,23 +165,6 @@ def _report_from_expansion(
         )
 
 
-def _check_default_base(
-    run: Run, stage: StageInfo, raw: str, defaults_env: Mapping[str, str]
-) -> None:
-    try:
-        result = expand(raw, defaults_env, run.escape).result
-    except ExpandError:
-        return
-    if result != SCRATCH and isinstance(run.reference(result), str):
-        run.problem(
-            stage.line,
-            "InvalidDefaultArgInFrom",
-            "warning",
-            f"Default value for ARG {raw} results in empty or invalid base image name: give the "
-            "ARG a default that names an image, so the file builds without --build-arg.",
-        )
-
-
 def _resolve_platform(run: Run, stage: StageInfo, meta: _MetaArgs, known: Iterable[str]) -> None:
     raw = stage.raw_platform or ""
     line = stage.line
@@ -223,14 +173,6 @@ def _resolve_platform(run: Run, stage: StageInfo, meta: _MetaArgs, known: Iterab
     except ExpandError as error:
         run.error(PHASE_FROM, line, f"failed to process arguments for platform {raw}: {error}")
         return
-    for name in sorted(expansion.unmatched - set(known)):
-        run.problem(
-            line,
-            "UndefinedArgInFrom",
-            "warning",
-            f"FROM argument '{name}' is not declared: declare it with ARG {name}=<default> before "
-            "the first FROM.",
-        )
     automatic = sorted(expansion.matched & meta.automatic)
     if automatic:
         names = ", ".join(f"${name}" for name in automatic)
@@ -247,32 +189,9 @@ def _resolve_platform(run: Run, stage: StageInfo, meta: _MetaArgs, known: Iterab
         run.error(PHASE_FROM, line, f"failed to parse platform {raw}: {result!r} is not os/arch")
         return
     stage.platform = result
-    if (
-        expansion.matched == {"TARGETPLATFORM"}
-        and not expansion.unmatched
-        and result == meta.env.get("TARGETPLATFORM")
-    ):
-        run.problem(
-            line,
-            "RedundantTargetPlatform",
-            "info",
-            f"Setting platform to predefined {raw} in FROM is redundant as this is the default "
-            "behavior: drop the --platform flag.",
-        )
-    if not expansion.matched and not expansion.unmatched:
-        parts = result.split("/")
-        name = stage.name or ""
-        if not (parts[0] in name or (len(parts) > 1 and parts[1] in name)):
-            run.problem(
-                line,
-                "FromPlatformFlagConstDisallowed",
-                "warning",
-                f'FROM --platform flag should not use constant value "{result}": use '
-                "$BUILDPLATFORM or $TARGETPLATFORM, or drop the flag.",
-            )
 
 
-def _stage_label(stage: StageInfo) -> str:
+def stage_label(stage: StageInfo) -> str:
     return (
         f"'{stage.name}' (line {stage.line})"
         if stage.name
@@ -280,7 +199,7 @@ def _stage_label(stage: StageInfo) -> str:
     )
 
 
-def _names_above(run: Run, index: int) -> str:
+def names_above(run: Run, index: int) -> str:
     names = [stage.name for stage in run.stages[:index] if stage.name]
     if names:
         return "stages above: " + ", ".join(names)
@@ -316,7 +235,7 @@ def _resolve_source(
             run.error(
                 PHASE_CIRCULAR,
                 line,
-                f"{what} refers to the stage it is in ({_stage_label(stage)}): a stage can only "
+                f"{what} refers to the stage it is in ({stage_label(stage)}): a stage can only "
                 "copy from a stage above it (Docker: circular dependency detected)",
             )
         elif index > current:
@@ -325,7 +244,7 @@ def _resolve_source(
                 line,
                 f"{what} refers to stage {index}, which comes after this one: a stage can only "
                 "copy from a stage above it; move stage "
-                f"{_stage_label(run.stages[index])} above line {stage.line}",
+                f"{stage_label(run.stages[index])} above line {stage.line}",
             )
         else:
             stage.uses.setdefault(index, what)
@@ -337,74 +256,9 @@ def _resolve_source(
         return
     later = [s for s in run.stages[current:] if s.name == lowered]
     stage.external_images.append(value)
-    if later:
-        target = later[0]
-        if target.index == current:
-            message = (
-                f"{what} names the stage this instruction is in, and a stage cannot copy from "
-                f"itself: the grading engine (classic builder) pulls an image called '{value}' "
-                "instead and BuildKit refuses the file (circular dependency). Copy from the stage "
-                "or image that has the files."
-            )
-        else:
-            message = (
-                f"{what} names stage {_stage_label(target)}, which comes after this one: a stage "
-                "can only use stages above it. The grading engine (classic builder) pulls an "
-                f"image called '{value}' instead and BuildKit refuses it (\"needs to be defined "
-                f"before current stage\"). Move the '{lowered}' stage above line {stage.line}."
-            )
-        run.problem(line, "copy-from-unknown-stage", "error", message)
-        return
-    suspect = _report_unknown_source(run, stage, value, line=line, what=what)
-    run.image_uses.append(ImageUse(kind, line, value, current, flag_index, onbuild, suspect))
-
-
-def _report_unknown_source(run: Run, stage: StageInfo, value: str, *, line: int, what: str) -> bool:
-    """Say so when a --from that names no stage looks like a stage name; True if it does."""
-    if value == SCRATCH:
-        run.problem(
-            line,
-            "copy-from-unknown-stage",
-            "error",
-            f"{what}: scratch is the empty image, there is nothing to copy from it. Name the "
-            "stage or image that holds the files.",
-        )
-        return True
-    if RE_INT.fullmatch(value):  # only RUN --mount gets here: COPY takes indexes
-        run.problem(
-            line,
-            "copy-from-unknown-stage",
-            "error",
-            f"{what}: a mount's from= takes a stage name, not an index, so Docker looks for an "
-            f"image called '{value}'. Name the stage (FROM <image> AS <name>) and write "
-            "from=<name>.",
-        )
-        return True
-    names = sorted({s.name for s in run.stages if s.name})
-    suggestion = suggest(value.lower(), names)
-    if suggestion:
-        run.problem(
-            line,
-            "copy-from-unknown-stage",
-            "error",
-            f"{what}: there is no stage named '{value}' above this line "
-            f"({_names_above(run, stage.index)}), so Docker will try to pull an image called "
-            f"'{value}' instead. Did you mean --from={suggestion}?",
-        )
-        return True
-    looks_like_image = any(char in value for char in ":/@.") or value in COMMON_IMAGES
-    if not looks_like_image:
-        run.problem(
-            line,
-            "copy-from-unknown-stage",
-            "warning",
-            f"{what}: '{value}' is not the name of a stage above this line "
-            f"({_names_above(run, stage.index)}), so Docker uses the image '{value}' "
-            f"(docker.io/library/{value}:latest). If you meant a stage, name it with "
-            f"FROM <image> AS {value.lower()} above this line.",
-        )
-        return True
-    return False
+    run.sources.append(Source(line, what, value, current, later[0].index if later else None))
+    if not later:
+        run.image_uses.append(ImageUse(kind, line, value, current, flag_index, onbuild))
 
 
 def _copy_from_value(command: Command, keyword: str, flags: Mapping[str, list[str]]) -> str | None:

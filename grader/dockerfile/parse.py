@@ -184,17 +184,11 @@ def walk(commands: Sequence[Command], lines: Sequence[str], run: Run) -> list[Co
     meta_args: list[Command] = []
     for command in commands:
         keyword = command.cmd.upper()
+        run.commands.append(command)
         if command.end_line > command.start_line:
             _, empty = instruction_lines(lines, command.start_line - 1, run.escape)
             if empty:
-                run.problem(
-                    empty[0] + 1,
-                    "NoEmptyContinuation",
-                    "warning",
-                    f"Empty continuation line: line {empty[0] + 1} is blank inside the "
-                    f"{command.cmd} that starts on line {command.start_line}. Delete the blank "
-                    "line (future Docker versions will refuse it).",
-                )
+                run.continuations.append((command, [index + 1 for index in empty]))
         if keyword not in INSTRUCTIONS:
             suggestion = suggest(command.cmd, SORTED_INSTRUCTIONS, case_sensitive=False)
             hint = f" (did you mean {suggestion}?)" if suggestion else ""
@@ -202,14 +196,6 @@ def walk(commands: Sequence[Command], lines: Sequence[str], run: Run) -> list[Co
                 PHASE_INSTRUCTION, command.start_line, f"unknown instruction: {command.cmd}{hint}"
             )
             continue
-        if keyword == "MAINTAINER":
-            run.problem(
-                command.start_line,
-                "MaintainerDeprecated",
-                "info",
-                "Maintainer instruction is deprecated in favor of using label: write "
-                'LABEL org.opencontainers.image.authors="..." instead.',
-            )
         if keyword == "FROM":
             _start_stage(command, run)
             continue
@@ -247,26 +233,6 @@ def _start_stage(command: Command, run: Run) -> None:
                 f'invalid name for build stage: "{raw_name}", name can\'t start with a number '
                 "or contain symbols (use lowercase letters, digits, '-', '_' and '.')",
             )
-        if raw_name != name:
-            run.problem(
-                line,
-                "StageNameCasing",
-                "info",
-                f"Stage name '{raw_name}' should be lowercase: Docker turns it into '{name}', so "
-                f"write AS {name}.",
-            )
-        from_lower = command.cmd == command.cmd.lower()
-        from_upper = command.cmd == command.cmd.upper()
-        if (from_lower and args[1] != args[1].lower()) or (
-            from_upper and not from_lower and args[1] != args[1].upper()
-        ):
-            run.problem(
-                line,
-                "FromAsCasing",
-                "info",
-                f"'{args[1]}' and '{command.cmd}' keywords' casing do not match: write "
-                f"{command.cmd} ... {'as' if from_lower else 'AS'} {name}.",
-            )
     elif len(args) != 1:
         run.error(
             PHASE_INSTRUCTION,
@@ -286,5 +252,6 @@ def _start_stage(command: Command, run: Run) -> None:
             raw_name=raw_name,
             raw_base=args[0] if args else None,
             raw_platform=platforms[-1] if platforms else None,
+            source=command,
         )
     )

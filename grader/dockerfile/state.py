@@ -1,12 +1,17 @@
-"""What one analysis accumulates: the stages, the image references, the problems."""
+"""What one analysis accumulates: the stages, the facts the rules judge, the problems.
+
+The phases (parse, graph) record what they find; the rules (``grader.dockerfile.rules``) turn
+facts into problems, so that what a rule says and how severe it is lives in one place.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 from grader import imageref
-from grader.dockerfile.grammar import SKIPPABLE
 from grader.dockerfile.source import Command
 from grader.models.analysis import Severity
 
@@ -27,6 +32,7 @@ class StageInfo:
     external_images: list[str] = field(default_factory=list)
     commands: list[tuple[Command, str, dict[str, list[str]]]] = field(default_factory=list)
     onbuild: list[Command] = field(default_factory=list)
+    source: Command | None = None  # the FROM instruction itself
 
 
 class ImageUse(NamedTuple):
@@ -38,7 +44,24 @@ class ImageUse(NamedTuple):
     stage: int
     flag_index: int  # which flag word of the instruction holds it (-1 for FROM's argument)
     onbuild: bool
-    suspect: bool = False  # probably a misspelt stage name, already reported
+
+
+class Source(NamedTuple):
+    """A COPY --from / RUN --mount from= that names no stage above it: a fact for the rules."""
+
+    line: int
+    what: str  # the instruction's words for it, e.g. "COPY --from=builer"
+    value: str
+    stage: int
+    later: int | None  # a stage of that name at or after this one, if there is one
+
+
+class BuildKitOnly(NamedTuple):
+    """A line that uses what only BuildKit builds: a fact for the rule requires-buildkit."""
+
+    line: int
+    what: str
+    classic: str  # what the classic builder does with it instead
 
 
 @dataclass(slots=True)
@@ -52,9 +75,17 @@ class Run:
     problems: list[tuple[int | None, str, Severity, str]] = field(default_factory=list)
     stages: list[StageInfo] = field(default_factory=list)
     image_uses: list[ImageUse] = field(default_factory=list)
-    buildkit_lines: set[int] = field(default_factory=set)
     classic: bool = False  # the grading builder is the classic one: BuildKit-only is an error
     references: dict[str, imageref.ImageRef | str] = field(default_factory=dict)
+    # facts for the rules
+    commands: list[Command] = field(default_factory=list)  # every instruction, in file order
+    continuations: list[tuple[Command, list[int]]] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    buildkit_only: list[BuildKitOnly] = field(default_factory=list)
+    meta_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    meta_automatic: frozenset[str] = frozenset()  # meta ARGs holding BuildKit's automatic value
+    meta_known: frozenset[str] = frozenset()  # every name a FROM may use
+    defaults_env: Mapping[str, str] | None = None  # the meta ARGs' defaults, if build args differ
 
     def reference(self, ref: str) -> imageref.ImageRef | str:
         """Parse an image reference once per analysis: the ImageRef, or why it is invalid."""
@@ -71,25 +102,9 @@ class Run:
         prefix = f"line {line}: " if line else ""
         self.errors.append((phase, line or 0, prefix + message))
 
-    def problem(self, line: int | None, rule: str, severity: Severity, message: str) -> None:
-        skipped = self.skipped is None or rule in self.skipped
-        if rule in SKIPPABLE and severity != "error" and skipped:
-            return
-        self.problems.append((line, rule, severity, message))
-
     def requires_buildkit(self, line: int, what: str, classic: str) -> None:
-        """One problem per line: works with BuildKit, refused by the classic builder grading it."""
-        if not self.classic or line in self.buildkit_lines:
-            return
-        self.buildkit_lines.add(line)
-        self.problem(
-            line,
-            "requires-buildkit",
-            "error",
-            f"{what} needs BuildKit: `docker build` on a current Docker runs it, but the classic "
-            f"builder of the grading engine {classic}. Rewrite it without this feature so both "
-            "builders accept the file.",
-        )
+        """Record that this line builds with BuildKit only, and what the classic builder does."""
+        self.buildkit_only.append(BuildKitOnly(line, what, classic))
 
 
 def defined_names(stage: StageInfo) -> set[str]:

@@ -13,6 +13,7 @@ from pydantic import ByteSize, Field, StringConstraints, field_validator, model_
 
 from grader.models.base import Frozen
 from grader.models.paths import ImagePath, RepoPath
+from grader.models.rules import RuleId
 
 Identifier = Annotated[
     str,
@@ -200,10 +201,10 @@ class DockerfileLint(CriterionBase):
     """None of the chosen problems of the static analysis (`grader inspect`) occur."""
 
     check: Literal["dockerfile_lint"] = Field(description="Selects this check kind.")
-    rules: list[str] = Field(
+    rules: list[RuleId] = Field(
         min_length=1,
-        description="Rule ids from `grader inspect`, e.g. copy-from-unknown-stage; "
-        "image-not-allowed (the image policy) always counts.",
+        description="Rule ids from `grader inspect`, e.g. copy-from-unknown-stage (every rule is "
+        "listed below); image-not-allowed (the image policy) always counts.",
     )
 
 

@@ -1,0 +1,2 @@
+FROM scratch
+EXPOSE 8080:80 9000/TCP
