@@ -40,18 +40,22 @@ def _image_id(ref: ImageRef) -> bool:
     return name == "sha256" and _HEX.fullmatch(ref.tag) is not None
 
 
-def refusal(reference: str, policy: ImagePolicy) -> str | None:
+def refusal(reference: str, policy: ImagePolicy, parsed: ImageRef | None = None) -> str | None:
     """Why ``policy`` refuses ``reference``, as a clause fit after the reference; None if not.
 
     grader's own namespaces and image IDs are refused whatever the policy allows. A reference
     that does not parse is not judged here: Docker refuses it, and the analysis says so.
+    ``parsed`` saves parsing it again where the caller has.
     """
     if reference == SCRATCH:
         return None
-    try:
-        ref = parse(reference)
-    except ValueError:
-        return None
+    if parsed is not None:
+        ref = parsed
+    else:
+        try:
+            ref = parse(reference)
+        except ValueError:
+            return None
     if _image_id(ref):
         return (
             "may be read as an image ID, which reaches any image on the grading engine, "

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 import dockerfile as _parser
 
 from grader.dockerfile import rules
-from grader.dockerfile.grammar import PHASE_NO_STAGES, PHASE_PARSER, PHASE_TARGET
+from grader.dockerfile.grammar import PHASE_LINT, PHASE_NO_STAGES, PHASE_PARSER, PHASE_TARGET
 from grader.dockerfile.graph import (
     assemble,
     check_image_refs,
     closure,
     dependencies,
+    dispatch,
     empty_analysis,
     read_meta_args,
     resolve_bases,
 )
 from grader.dockerfile.parse import parse_commands, walk
 from grader.dockerfile.source import (
+    CheckOptions,
     check_directive,
+    check_options,
     decode,
     for_parser,
     go_parse,
     read_directives,
-    skipped_rules,
 )
 from grader.dockerfile.state import Run
 from grader.dockerfile.words import suggest
@@ -50,7 +53,7 @@ def run_analysis(
     """Run the whole analysis; raises only on a bug (analyze() is the no-raise boundary)."""
     images = images or ImagePolicy()
     target = target or None  # an empty --target means the default, as in Docker
-    run = Run(path, classic=builder == "classic")
+    run = Run(path, classic=builder == "classic", build_args=MappingProxyType(dict(build_args)))
     if not text:
         run.error(PHASE_PARSER, None, "the Dockerfile is empty; start it with FROM <image>")
         return empty_analysis(
@@ -58,10 +61,16 @@ def run_analysis(
         ), run
     safe = for_parser(text)
     lines = safe.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the "line" after the last newline, which Go's scanner never reads
     directives = read_directives(lines)
     run.escape = directives.escape
     check = check_directive(lines) if lines[0].startswith("#!") else directives.check
-    run.skipped = skipped_rules(check)
+    options = check_options(check)
+    if isinstance(options, str):  # Docker stops here, before any build check runs
+        run.error(PHASE_PARSER, None, f"failed to parse check options: {options}")
+        options = CheckOptions(skipped=None, error=False)
+    run.skipped = options.skipped
     commands = parse_commands(safe, run)
     meta_commands = walk(commands, lines, run)
     if not run.stages:
@@ -100,7 +109,13 @@ def run_analysis(
     dependencies(run)
     check_image_refs(run)
     depends = closure(run, final) if final is not None else set()
+    if final is not None:
+        dispatch(run, final, depends)
     rules.apply(rules.Context(run, final, frozenset(depends), directives, images))
+    if options.error and final is not None:
+        violated = rules.violations(run, {final, *depends})
+        if violated:
+            run.error(PHASE_LINT, None, f"lint violation found for rules: {', '.join(violated)}")
     return assemble(run, final, depends, target), run
 
 

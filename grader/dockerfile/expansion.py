@@ -12,6 +12,10 @@ class ExpandError(Exception):
     """The word cannot be expanded; the message is BuildKit's."""
 
 
+class UnsetError(ExpandError):
+    """``${V?msg}`` with V unset: an error only if the base image does not set V either."""
+
+
 class Expansion(NamedTuple):
     result: str
     matched: frozenset[str]
@@ -205,9 +209,9 @@ class _Lexer:
             return "" if empty else word
         if char == "?":
             if not is_set:
-                raise ExpandError(f"{name}: {word or 'is not allowed to be unset'}")
+                raise UnsetError(f"{name}: {word or 'is not allowed to be unset'}")
             if null_is_unset and value == "":
-                raise ExpandError(f"{name}: {word or 'is not allowed to be empty'}")
+                raise UnsetError(f"{name}: {word or 'is not allowed to be empty'}")
             return value
         if char in "#%":
             greedy = word.startswith(char)

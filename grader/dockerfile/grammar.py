@@ -194,6 +194,7 @@ PHASE_IMAGE_REF: Final = 8
 
 
 PHASE_DISPATCH: Final = 9
+PHASE_LINT: Final = 10  # `# check=error=true`: only once the build would otherwise work
 
 
 MAX_LINES_TO_LOCATE: Final = 50_000

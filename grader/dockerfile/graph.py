@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-from grader.dockerfile.expansion import ExpandError, Expansion, expand
+from grader.dockerfile.expansion import ExpandError, Expansion, UnsetError, expand
 from grader.dockerfile.grammar import (
     FLAG_SPECS,
     PHASE_CIRCULAR,
@@ -67,12 +68,19 @@ def read_meta_args(
             value: str | None = None
             if key in build_args:
                 value = build_args[key]
+                failure = _failure_of(default, env, escape) if has_default else None
+                if run is not None and failure is not None:  # BuildKit never expands it
+                    run.requires_buildkit(
+                        command.start_line,
+                        f"ARG {word}",
+                        f"expands the default that --build-arg replaces, and fails ({failure})",
+                    )
             elif has_default:
                 try:
                     expansion = expand(default, env, escape)
                 except ExpandError as error:
                     if run is not None:
-                        run.error(PHASE_META_ARGS, command.start_line, f"ARG {word}: {error}")
+                        run.error(PHASE_META_ARGS, command.start_line, _processing(default, error))
                     continue
                 value = expansion.result
                 if run is not None and expansion.buildkit_only:
@@ -375,6 +383,186 @@ def check_image_refs(run: Run) -> None:
                 PHASE_IMAGE_REF,
                 use.line,
                 f"{shown}: not a valid image name: {reason}{hint}",
+            )
+
+
+# Instructions whose words BuildKit expands when it converts a stage (instructions/commands.go
+# Expand methods, dispatch in convert.go), and the flags it expands with them.
+_EXPANDED: Final = frozenset(
+    {"ENV", "LABEL", "COPY", "ADD", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL", "EXPOSE", "ARG"}
+)
+_EXPANDED_FLAGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {"COPY": ("chown", "chmod"), "ADD": ("chown", "chmod", "checksum")}
+)
+
+Step = tuple[Command, str, Mapping[str, list[str]]]
+_SPECIAL: Final = frozenset("$'\"")  # what makes the lexer do anything to a word
+_NOTHING: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+def _apply(run: Run, values: dict[str, str], keyword: str, command: Command) -> None:
+    """What an ARG or ENV instruction sets, as the stage's later instructions see it."""
+    if keyword not in ("ENV", "ARG"):
+        return
+    if keyword == "ENV":
+        pairs = list(zip(command.value[::2], command.value[1::2], strict=False))
+    elif keyword == "ARG":
+        pairs = []
+        for word in command.value:
+            key, has_default, default = word.partition("=")
+            if key in run.build_args:
+                values[key] = run.build_args[key]
+            elif has_default:
+                pairs.append((key, default))
+            elif key in run.meta_env and key in run.meta_known:
+                values[key] = run.meta_env[key]
+    for key, raw in pairs:
+        if not _SPECIAL.intersection(raw) and run.escape not in raw:
+            values[key] = raw
+            continue
+        try:
+            values[key] = expand(raw, values, run.escape).result
+        except ExpandError:
+            values[key] = raw
+
+
+def _steps(run: Run, stage: StageInfo) -> Iterator[Step]:
+    """The stage's instructions as BuildKit dispatches them, inherited ONBUILD triggers first.
+
+    A trigger is a step on the FROM line: that is where Docker reports its failure.
+    """
+    if stage.base_stage is not None:
+        for trigger in run.stages[stage.base_stage].onbuild:
+            if trigger.sub_cmd is not None:
+                moved = trigger._replace(start_line=stage.line, end_line=stage.line)
+                yield moved, trigger.sub_cmd.upper(), {}
+    yield from stage.commands
+
+
+def stage_steps(run: Run, stage: StageInfo) -> Iterator[tuple[Step, Mapping[str, str]]]:
+    """The stage's instructions, with the variables each sees, as BuildKit dispatches them.
+
+    The ENV of the stages it is built FROM, then its own ARG and ENV in order. The base
+    image's ENV is not known. The mapping is valid until the next step: use it at once.
+    """
+    values: dict[str, str] = {}
+    view = MappingProxyType(values)
+    for ancestor in stage_chain(run, stage.index)[:-1]:
+        for command, keyword, _ in ancestor.commands:
+            if keyword == "ENV":
+                _apply(run, values, keyword, command)
+    for step in _steps(run, stage):
+        yield step, view
+        _apply(run, values, step[1], step[0])
+
+
+def _words(run: Run, command: Command, keyword: str, flags: Mapping[str, list[str]]) -> list[str]:
+    words = [value for name in _EXPANDED_FLAGS.get(keyword, ()) for value in flags.get(name, ())]
+    if keyword == "ARG":
+        for word in command.value:
+            key, has_default, default = word.partition("=")
+            if has_default and key not in run.build_args:
+                words.append(default)
+        return words
+    return [*words, *command.value]
+
+
+def _processing(word: str, error: ExpandError) -> str:
+    """Docker's words for a word that does not expand (the word as Go's %q shows it)."""
+    return f"failed to process {json.dumps(word, ensure_ascii=False)}: {error}"
+
+
+def _may_fail(text: str, escape: str) -> bool:
+    """Only quotes, ${...} and escapes can make a word fail to expand: most words have none."""
+    return "'" in text or '"' in text or "${" in text or escape in text
+
+
+def _failure_of(word: str, env: Mapping[str, str], escape: str) -> str | None:
+    if not _may_fail(word, escape):
+        return None
+    try:
+        expand(word, env, escape)
+    except UnsetError:
+        return None  # the base image may set it
+    except ExpandError as error:
+        return _processing(word, error)
+    return None
+
+
+def _failure(run: Run, words: Iterable[str], env: Mapping[str, str]) -> str | None:
+    """Docker's error for the first word that does not expand, if one does not."""
+    for word in words:
+        failure = _failure_of(word, env, run.escape)
+        if failure is not None:
+            return failure
+    return None
+
+
+def _overridden_defaults(run: Run, command: Command) -> list[str]:
+    """The defaults of ARGs a --build-arg replaces: BuildKit never expands them, classic does."""
+    found = []
+    for word in command.value:
+        key, has_default, default = word.partition("=")
+        if has_default and key in run.build_args:
+            found.append(default)
+    return found
+
+
+def dispatch(run: Run, final: int, depends: set[int]) -> None:
+    """Expand the words of every instruction as the builders do when they build a stage.
+
+    BuildKit builds only the stages the target needs; the classic builder every stage up to
+    the target, and it also expands an ARG default that a --build-arg overrides. Whether a
+    word expands does not depend on the values of its variables (``${V?}`` aside, which the
+    base image may satisfy), so they are not tracked here.
+    """
+    for stage in run.stages[: final + 1]:
+        built = stage.index == final or stage.index in depends
+        for command, keyword, flags in _steps(run, stage):
+            if keyword not in _EXPANDED or not _may_fail(command.original, run.escape):
+                continue
+            line = command.start_line
+            failure = _failure(run, _words(run, command, keyword, flags), _NOTHING)
+            if failure is not None:
+                if built:
+                    run.error(PHASE_DISPATCH, line, failure)
+                else:
+                    run.requires_buildkit(
+                        line,
+                        f"{keyword} in stage {stage_label(stage)}, which the target does not need,",
+                        f"builds that stage anyway and fails ({failure})",
+                    )
+                break  # the build stops at the stage's first failing instruction
+            classic = _failure(run, _overridden_defaults(run, command), _NOTHING)
+            if keyword == "ARG" and classic is not None:
+                run.requires_buildkit(
+                    line,
+                    f"ARG {' '.join(command.value)}",
+                    f"expands the default that --build-arg replaces, and fails ({classic})",
+                )
+        if any(keyword == "WORKDIR" for _, keyword, _ in stage.commands):
+            _empty_workdirs(run, stage)
+
+
+def _empty_workdirs(run: Run, stage: StageInfo) -> None:
+    """Each WORKDIR that expands to nothing, where that is known (on scratch).
+
+    The classic builder refuses it; BuildKit works in /.
+    """
+    if stage_chain(run, stage.index)[0].base != SCRATCH:
+        return
+    for (command, keyword, _), env in stage_steps(run, stage):
+        if keyword != "WORKDIR" or not command.value:
+            continue
+        try:
+            empty = expand(command.value[0], env, run.escape).result == ""
+        except ExpandError:
+            return
+        if empty:
+            run.requires_buildkit(
+                command.start_line,
+                f"WORKDIR {' '.join(command.value)}, which expands to nothing here,",
+                'refuses it ("cannot normalize nothing"); BuildKit uses /',
             )
 
 

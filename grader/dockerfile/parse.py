@@ -186,9 +186,10 @@ def walk(commands: Sequence[Command], lines: Sequence[str], run: Run) -> list[Co
         keyword = command.cmd.upper()
         run.commands.append(command)
         if command.end_line > command.start_line:
-            _, empty = instruction_lines(lines, command.start_line - 1, run.escape)
+            used, empty = instruction_lines(lines, command.start_line - 1, run.escape)
             if empty:
-                run.continuations.append((command, [index + 1 for index in empty]))
+                last = max(used[-1], empty[-1]) + 1
+                run.continuations.append((command, [index + 1 for index in empty], last))
         if keyword not in INSTRUCTIONS:
             suggestion = suggest(command.cmd, SORTED_INSTRUCTIONS, case_sensitive=False)
             hint = f" (did you mean {suggestion}?)" if suggestion else ""

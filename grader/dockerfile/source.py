@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
 import dockerfile as _parser
 
@@ -94,19 +95,50 @@ def read_directives(lines: Sequence[str]) -> Directives:
     )
 
 
-def skipped_rules(check: str | None) -> frozenset[str] | None:
-    """Rules silenced by `# check=skip=A,B` (None: all of them, for skip=all)."""
+class CheckOptions(NamedTuple):
+    """A ``# check=`` directive: the build checks it skips, and whether one fails the build."""
+
+    skipped: frozenset[str] | None  # None: skip=all
+    error: bool
+
+
+_GO_BOOLS: Final[Mapping[str, bool]] = MappingProxyType(
+    {word: True for word in ("1", "t", "T", "TRUE", "true", "True")}
+    | {word: False for word in ("0", "f", "F", "FALSE", "false", "False")}
+)
+
+
+def check_options(check: str | None) -> CheckOptions | str:
+    """The options of ``# check=skip=A,B;error=true``, or why BuildKit refuses them.
+
+    As linter.ParseLintOptions reads them: at most three ``key=value`` parts split on ``;``, keys
+    ``skip``, ``experimental`` and ``error`` (a Go boolean); anything else fails the build.
+    """
+    check = (check or "").strip()
     if not check:
-        return frozenset()
-    skipped: set[str] = set()
+        return CheckOptions(frozenset(), error=False)
+    skipped: set[str] | None = set()
+    error = False
     for part in check.split(";", 2):
-        key, _, value = part.partition("=")
-        if key.strip() == "skip":
-            value = value.strip()
+        key, has_value, value = part.partition("=")
+        if not has_value:
+            return f'invalid check option "{part}"'
+        key, value = key.strip(), value.strip()
+        if key == "skip":
             if value == "all":
-                return None
-            skipped.update(rule.strip() for rule in value.split(","))
-    return frozenset(skipped)
+                skipped = None
+            elif skipped is not None:
+                skipped.update(rule.strip() for rule in value.split(","))
+        elif key == "error":
+            if value not in _GO_BOOLS:
+                return (
+                    f'failed to parse check option "{part}": strconv.ParseBool: parsing '
+                    f'"{value}": invalid syntax'
+                )
+            error = _GO_BOOLS[value]
+        elif key != "experimental":  # no experimental rule is implemented: nothing to enable
+            return f'invalid check option "{key}"'
+    return CheckOptions(None if skipped is None else frozenset(skipped), error)
 
 
 def _continues(line: str, escape: str) -> re.Match[str] | None:

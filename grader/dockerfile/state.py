@@ -79,13 +79,15 @@ class Run:
     references: dict[str, imageref.ImageRef | str] = field(default_factory=dict)
     # facts for the rules
     commands: list[Command] = field(default_factory=list)  # every instruction, in file order
-    continuations: list[tuple[Command, list[int]]] = field(default_factory=list)
+    # instructions with blank lines inside a continuation: the blank lines, the last line read
+    continuations: list[tuple[Command, list[int], int]] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     buildkit_only: list[BuildKitOnly] = field(default_factory=list)
     meta_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     meta_automatic: frozenset[str] = frozenset()  # meta ARGs holding BuildKit's automatic value
     meta_known: frozenset[str] = frozenset()  # every name a FROM may use
     defaults_env: Mapping[str, str] | None = None  # the meta ARGs' defaults, if build args differ
+    build_args: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def reference(self, ref: str) -> imageref.ImageRef | str:
         """Parse an image reference once per analysis: the ImageRef, or why it is invalid."""

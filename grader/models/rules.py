@@ -31,6 +31,9 @@ class RuleInfo:
     skippable: bool  # `# check=skip=<id>` (or skip=all) silences it, as BuildKit does
     summary: str
     lesser: Severity | None = None
+    # a BuildKit check made while a stage is converted, so `docker build` runs it only in the
+    # stages the build reaches (the others are made while the file is parsed)
+    dispatch: bool = False
 
 
 RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
@@ -120,6 +123,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "More than one CMD, ENTRYPOINT or HEALTHCHECK in a stage: only the last counts.",
+                dispatch=True,
             ),
             RuleInfo(
                 "WorkdirRelativePath",
@@ -127,6 +131,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "A relative WORKDIR before any absolute one depends on the base image.",
+                dispatch=True,
             ),
             RuleInfo(
                 "shell-form-on-scratch",
@@ -142,6 +147,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "CMD and ENTRYPOINT in exec (JSON) form get signals as PID 1.",
+                dispatch=True,
             ),
             RuleInfo(
                 "LegacyKeyValueFormat",
@@ -149,6 +155,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 'ENV and LABEL should be written key=value, not "key value".',
+                dispatch=True,
             ),
             RuleInfo(
                 "ExposeInvalidFormat",
@@ -156,6 +163,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "EXPOSE takes container ports, not an IP address or host-port mapping.",
+                dispatch=True,
             ),
             RuleInfo(
                 "ExposeProtoCasing",
@@ -163,6 +171,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "The protocol of an EXPOSE port should be lowercase.",
+                dispatch=True,
             ),
             RuleInfo(
                 "SecretsUsedInArgOrEnv",
@@ -170,6 +179,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "A secret-looking ARG or ENV name: its value stays in the image history.",
+                dispatch=True,
             ),
             RuleInfo(
                 "UndefinedVar",
@@ -177,6 +187,7 @@ RULES: Final[Mapping[str, RuleInfo]] = MappingProxyType(
                 "buildkit",
                 True,
                 "A variable nothing defines in a stage built on scratch.",
+                dispatch=True,
             ),
             RuleInfo(
                 "UndefinedArgInFrom",

@@ -22,15 +22,17 @@ there, listed in the JSON Schema and in docs/rubric-reference.md once they are r
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
 from grader.dockerfile.rules import builders, commands, images, stages
 from grader.dockerfile.rules.base import Check, Context, Finding, Rule
+from grader.dockerfile.state import Run
 from grader.models.rules import RULES
 
-__all__ = ["CATALOGUE", "Context", "Finding", "Rule", "apply"]
+__all__ = ["CATALOGUE", "Context", "Finding", "Rule", "apply", "violations"]
 
 
 def _catalogue(*modules: Mapping[str, Check]) -> Mapping[str, Rule]:
@@ -63,3 +65,23 @@ def apply(context: Context) -> None:
             if skipped and severity != "error":
                 continue
             run.problems.append((finding.line, info.id, severity, finding.message))
+
+
+def violations(run: Run, built: set[int]) -> list[str]:
+    """The build checks that make ``# check=error=true`` fail the build, as BuildKit lists them.
+
+    Only BuildKit's own checks count, and only those ``docker build`` runs: a check BuildKit
+    makes while converting a stage (``dispatch``) counts only in a stage the build reaches.
+    """
+    starts = [stage.line for stage in run.stages]
+    found: dict[str, None] = {}
+    for line, rule, _, _ in run.problems:
+        info = RULES[rule]
+        if info.origin != "buildkit":
+            continue
+        if info.dispatch and line is not None:
+            stage = bisect.bisect_right(starts, line) - 1
+            if stage not in built:
+                continue
+        found[rule] = None
+    return list(found)

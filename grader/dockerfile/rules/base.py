@@ -29,9 +29,11 @@ class Scope(NamedTuple):
     on_scratch: bool
     has_shell: bool  # a SHELL instruction came before
     copied_shell: bool  # a COPY/ADD that may have brought a shell came before
-    workdir_set: bool
     env_known: frozenset[str] | None  # every defined variable, where that is knowable (scratch)
     in_final: bool  # a CMD or ENTRYPOINT that the final image keeps
+
+
+_SHELL_FORMS = frozenset({"RUN", "CMD", "ENTRYPOINT"})
 
 
 def _may_copy_shell(command: Command, keyword: str) -> bool:
@@ -39,8 +41,20 @@ def _may_copy_shell(command: Command, keyword: str) -> bool:
     return keyword in ("COPY", "ADD") and any(RE_SHELL_PATH.search(arg) for arg in command.value)
 
 
+class _Inherited(NamedTuple):
+    """What a stage leaves to the stages built FROM it."""
+
+    has_shell: bool
+    copied_shell: bool
+    names: frozenset[str]
+
+
 def _scoped(run: Run, final: int | None) -> Iterator[tuple[Scope, Command, str]]:
-    """Every instruction of every stage with its scope, as BuildKit's convert.go walks them."""
+    """Every instruction of every stage with its scope, as BuildKit's convert.go walks them.
+
+    Only the instructions some rule judges by their scope: RUN, CMD and ENTRYPOINT, and on
+    scratch every one (UndefinedVar).
+    """
     effective: set[int] = set()
     if final is not None:
         for wanted in ("CMD", "ENTRYPOINT"):
@@ -51,38 +65,35 @@ def _scoped(run: Run, final: int | None) -> Iterator[tuple[Scope, Command, str]]
                 if keyword == wanted
             ]
             effective.update(lines[-1:])
+    left: dict[int, _Inherited] = {}  # by stage: a stage's parent always comes before it
     for stage in run.stages:
-        chain = stage_chain(run, stage.index)
-        inherited = [item for ancestor in chain[:-1] for item in ancestor.commands]
-        on_scratch = chain[0].base_stage is None and chain[0].base == SCRATCH
-        has_shell = any(keyword == "SHELL" for _, keyword, _ in inherited)
-        copied_shell = any(_may_copy_shell(command, keyword) for command, keyword, _ in inherited)
-        workdir_set = any(keyword == "WORKDIR" for _, keyword, _ in inherited)
-        known: set[str] | None = None
-        if on_scratch:
-            known = {"PATH"}
-            for ancestor in chain[:-1]:
-                known |= defined_names(ancestor)
+        parent = left.get(stage.base_stage) if stage.base_stage is not None else None
+        root = stage_chain(run, stage.index)[0]
+        on_scratch = root.base_stage is None and root.base == SCRATCH
+        has_shell = parent.has_shell if parent else False
+        copied_shell = parent.copied_shell if parent else False
+        known: set[str] | None = (
+            ({"PATH"} | (parent.names if parent else set())) if on_scratch else None
+        )
+        snapshot = None if known is None else frozenset(known)
         for command, keyword, _ in stage.commands:
             has_shell = has_shell or keyword == "SHELL"
             copied_shell = copied_shell or _may_copy_shell(command, keyword)
-            yield (
-                Scope(
-                    on_scratch,
-                    has_shell,
-                    copied_shell,
-                    workdir_set,
-                    None if known is None else frozenset(known),
-                    command.start_line in effective,
-                ),
-                command,
-                keyword,
-            )
-            workdir_set = workdir_set or keyword == "WORKDIR"
-            if known is not None and keyword == "ARG":
-                known.update(word.partition("=")[0] for word in command.value)
-            elif known is not None and keyword == "ENV":
-                known.update(command.value[::2])
+            if keyword in _SHELL_FORMS or known is not None:
+                in_final = command.start_line in effective
+                yield (
+                    Scope(on_scratch, has_shell, copied_shell, snapshot, in_final),
+                    command,
+                    keyword,
+                )
+            if known is not None and keyword in ("ARG", "ENV"):
+                if keyword == "ARG":
+                    known.update(word.partition("=")[0] for word in command.value)
+                else:
+                    known.update(command.value[::2])
+                snapshot = frozenset(known)
+        names = (parent.names if parent else frozenset()) | defined_names(stage)
+        left[stage.index] = _Inherited(has_shell, copied_shell, frozenset(names))
 
 
 @dataclass(frozen=True)

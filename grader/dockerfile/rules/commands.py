@@ -6,7 +6,8 @@ from collections.abc import Iterator, Sequence
 from types import MappingProxyType
 
 from grader.dockerfile.expansion import ExpandError, expand
-from grader.dockerfile.grammar import RE_SECRET, RE_SECRET_ALLOW
+from grader.dockerfile.grammar import RE_SECRET, RE_SECRET_ALLOW, SCRATCH
+from grader.dockerfile.graph import stage_chain, stage_steps
 from grader.dockerfile.rules.base import Context, Finding, Scope
 from grader.dockerfile.source import Command
 from grader.dockerfile.words import extract_flags, first_word, split_command, suggest
@@ -23,12 +24,14 @@ def maintainer_deprecated(context: Context) -> Iterator[Finding]:
 
 
 def no_empty_continuation(context: Context) -> Iterator[Finding]:
-    for command, empty in context.run.continuations:
+    """Once per instruction, on its last line, as BuildKit's parser places the warning."""
+    for command, empty, last in context.run.continuations:
+        blank = ", ".join(str(line) for line in empty)
         yield Finding(
-            empty[0],
-            f"Empty continuation line: line {empty[0]} is blank inside the {command.cmd} that "
-            f"starts on line {command.start_line}. Delete the blank line (future Docker versions "
-            "will refuse it).",
+            last,
+            f"Empty continuation line: the {command.cmd} that starts on line "
+            f"{command.start_line} has blank line{'s' if len(empty) > 1 else ''} {blank} inside "
+            "it. Delete them (future Docker versions will refuse them).",
         )
 
 
@@ -50,16 +53,36 @@ def multiple_instructions_disallowed(context: Context) -> Iterator[Finding]:
 
 
 def workdir_relative_path(context: Context) -> Iterator[Finding]:
-    for scope, command, keyword in context.scoped:
-        if keyword != "WORKDIR" or scope.workdir_set:
+    """The first WORKDIR of a stage chain, judged after expansion, as dispatchWorkdir does.
+
+    Quotes go and variables take the values the stage gives them; where the base image might
+    set a variable this file does not (anything but scratch), the path is not judged.
+    """
+    run = context.run
+    for stage in run.stages:
+        if not any(keyword == "WORKDIR" for _, keyword, _ in stage.commands):
             continue
-        path = command.value[0] if command.value else ""
-        if path and not path.startswith(("/", "$", "\\")):
-            yield Finding(
-                command.start_line,
-                f'Relative workdir "{path}" can have unexpected results if the base image '
-                f"changes: write an absolute path, e.g. WORKDIR /{path.lstrip('./')}.",
-            )
+        chain = stage_chain(run, stage.index)
+        if any(keyword == "WORKDIR" for s in chain[:-1] for _, keyword, _ in s.commands):
+            continue  # the first WORKDIR of the chain is in an earlier stage
+        for (command, keyword, _), env in stage_steps(run, stage):
+            if keyword != "WORKDIR":
+                continue
+            raw = command.value[0] if command.value else ""
+            try:
+                expansion = expand(raw, env, run.escape)
+            except ExpandError:
+                break  # Docker refuses the file: the analysis's error says so
+            path = expansion.result
+            judged = chain[0].base == SCRATCH or not expansion.unmatched
+            if judged and not path.startswith(("/", "\\")):
+                example = path.lstrip("./") or "<directory>"
+                yield Finding(
+                    command.start_line,
+                    f'Relative workdir "{path}" can have unexpected results if the base image '
+                    f"changes: write an absolute path, e.g. WORKDIR /{example}.",
+                )
+            break
 
 
 def _shell_form(command: Command, keyword: str) -> bool:

@@ -16,8 +16,8 @@ from grader.dockerfile.words import suggest
 
 def _expanded(run: Run, raw: str | None) -> Expansion | None:
     """A FROM word expanded again with the meta ARGs; None where Docker refuses it."""
-    if raw is None:
-        return None
+    if raw is None or "$" not in raw:
+        return None  # nothing to look up: no ARG rule applies
     try:
         return expand(raw, run.meta_env, run.escape)
     except ExpandError:
@@ -29,7 +29,7 @@ def undefined_arg_in_from(context: Context) -> Iterator[Finding]:
     known = set(run.meta_known)
     for stage in run.stages:
         expansion = _expanded(run, stage.raw_base)
-        if expansion is not None:
+        if expansion is not None and expansion.unmatched - known:
             in_stages: set[str] = set()
             for earlier in run.stages[: stage.index]:
                 in_stages |= defined_names(earlier)
@@ -93,17 +93,16 @@ def redundant_target_platform(context: Context) -> Iterator[Finding]:
 
 
 def from_platform_flag_const_disallowed(context: Context) -> Iterator[Finding]:
-    run = context.run
-    for stage in run.stages:
-        expansion = _expanded(run, stage.raw_platform) if stage.platform is not None else None
-        if expansion is None or expansion.matched or expansion.unmatched:
-            continue
-        parts = expansion.result.split("/")
+    for stage in context.run.stages:
+        raw, platform = stage.raw_platform, stage.platform
+        if raw is None or platform is None or "$" in raw:
+            continue  # only a constant value is judged
+        parts = platform.split("/")
         name = stage.name or ""
         if not (parts[0] in name or (len(parts) > 1 and parts[1] in name)):
             yield Finding(
                 stage.line,
-                f'FROM --platform flag should not use constant value "{expansion.result}": use '
+                f'FROM --platform flag should not use constant value "{platform}": use '
                 "$BUILDPLATFORM or $TARGETPLATFORM, or drop the flag.",
             )
 
@@ -221,7 +220,10 @@ def image_not_allowed(context: Context) -> Iterator[Finding]:
     if directives.syntax and directives.syntax_line is not None:
         named.insert(0, (directives.syntax_line, "# syntax=", directives.syntax.strip()))
     for line, shown, ref in named:
-        why = imagepolicy.refusal(ref, context.images)
+        parsed = context.run.reference(ref)
+        if isinstance(parsed, str):
+            continue  # not a valid reference: the analysis's error says so
+        why = imagepolicy.refusal(ref, context.images, parsed)
         if why is not None:
             yield Finding(line, f"{shown}{ref} {why}")
 

@@ -1,0 +1,3 @@
+# check=error=false
+FROM alpine:3.19
+CMD echo hi

@@ -1,0 +1,3 @@
+# check=error=yes
+FROM alpine:3.19
+CMD ["true"]

@@ -1,0 +1,3 @@
+# check=error=1
+FROM alpine:3.19
+CMD echo hi

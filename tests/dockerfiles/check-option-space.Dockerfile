@@ -1,0 +1,3 @@
+# check=skip=JSONArgsRecommended; error=true
+FROM alpine:3.19
+CMD echo hi

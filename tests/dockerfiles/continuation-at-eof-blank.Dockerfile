@@ -1,0 +1,4 @@
+FROM scratch
+LABEL a=1 \
+  b=2 \
+

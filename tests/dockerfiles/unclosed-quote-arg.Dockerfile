@@ -1,0 +1,2 @@
+FROM scratch
+ARG GREETING='hello

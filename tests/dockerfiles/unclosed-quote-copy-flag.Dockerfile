@@ -1,0 +1,2 @@
+FROM scratch
+COPY --chown="1000 app.py /app/

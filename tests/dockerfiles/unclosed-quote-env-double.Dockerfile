@@ -1,0 +1,2 @@
+FROM scratch
+ENV GREETING="hello world

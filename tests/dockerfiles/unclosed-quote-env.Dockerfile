@@ -1,0 +1,2 @@
+FROM scratch
+ENV APP_HOME='/srv/app

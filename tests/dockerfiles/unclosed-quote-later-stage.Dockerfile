@@ -1,0 +1,4 @@
+FROM scratch AS app
+CMD ["true"]
+FROM app AS broken
+ENV x='abc

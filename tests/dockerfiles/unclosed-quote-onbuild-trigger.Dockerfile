@@ -1,0 +1,4 @@
+FROM scratch AS base
+ONBUILD ENV x='abc
+FROM base
+CMD ["true"]

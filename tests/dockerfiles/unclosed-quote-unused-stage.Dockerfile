@@ -1,0 +1,4 @@
+FROM scratch AS broken
+ENV x='abc
+FROM scratch AS app
+CMD ["true"]

@@ -1,0 +1,4 @@
+FROM scratch AS build
+ENV x='abc
+FROM scratch
+COPY --from=build / /

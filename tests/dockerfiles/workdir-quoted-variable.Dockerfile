@@ -1,0 +1,3 @@
+FROM scratch
+ENV HOME=/root
+WORKDIR "$HOME/app"

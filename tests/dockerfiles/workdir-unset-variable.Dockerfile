@@ -1,0 +1,2 @@
+FROM scratch
+WORKDIR "$APP_HOME/app"

@@ -1,0 +1,3 @@
+FROM scratch
+ENV DIR=/srv
+WORKDIR $DIR/app

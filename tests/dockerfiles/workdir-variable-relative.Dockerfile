@@ -1,0 +1,3 @@
+FROM scratch
+ARG DIR=srv
+WORKDIR ${DIR}
