@@ -10,6 +10,15 @@ build checks that can be decided without pulling images.
 Where the classic builder of the grading engine (Docker 20.10) and BuildKit (what students run at
 home) disagree, the graph follows BuildKit unless the engine's reading matters for grading, and the
 difference is reported as a problem (rule ``requires-buildkit`` and friends) naming both.
+
+The modules, in the order an analysis runs them: ``source`` (decoding, directives, physical lines
+and the one wrapper of the Go parser), ``words`` (flags and mounts), ``expansion`` (BuildKit's
+shell lexer), ``parse`` (per-instruction checks, stages started), ``graph`` (meta ARGs, bases,
+--from dependencies, the words each built stage expands), ``rules`` (every problem, one function
+per rule), then ``analysis`` ties them together; ``rewrite`` and ``render`` use the result.
+``state`` is what one analysis accumulates.
+
+Adding a rule takes one function and one corpus case: see ``grader.dockerfile.rules``.
 """
 
 from grader.dockerfile.analysis import (

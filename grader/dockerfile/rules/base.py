@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from grader.dockerfile.grammar import RE_SHELL_PATH, SCRATCH
 from grader.dockerfile.graph import stage_chain
@@ -33,7 +33,7 @@ class Scope(NamedTuple):
     in_final: bool  # a CMD or ENTRYPOINT that the final image keeps
 
 
-_SHELL_FORMS = frozenset({"RUN", "CMD", "ENTRYPOINT"})
+_SHELL_FORMS: Final = frozenset({"RUN", "CMD", "ENTRYPOINT"})
 
 
 def _may_copy_shell(command: Command, keyword: str) -> bool:
