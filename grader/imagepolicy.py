@@ -69,7 +69,7 @@ def refusal(reference: str, policy: ImagePolicy, parsed: ImageRef | None = None)
         )
     for pattern in policy.refuse:
         if matches(reference, pattern):
-            return f"is refused by the rubric's image policy ({pattern})"
+            return f"is refused by the image policy ({pattern})"
     if "*" in policy.allow:  # any name: no need to try the spellings
         return None
     if not any(matches(reference, pattern) for pattern in policy.allow):
