@@ -147,13 +147,12 @@ def inspect(
         from grader.rubrics import default_name, load
 
         rubric = load(rubric_name or default_name()).rubric
-        images = rubric.defaults.images
-        build_args = {**rubric.defaults.build_args, **build_args}
+        images, rubric_args = rubric.defaults.images, rubric.defaults.build_args
         if task_id is not None:
             [task] = selected_tasks(rubric, [task_id])
-            images = rubric.images_for(task)
-            build_args = {**rubric.defaults.build_args, **task.build_args, **build_args}
+            images, rubric_args = rubric.images_for(task), {**rubric_args, **task.build_args}
             target = target or task.target
+        build_args = {**rubric_args, **build_args}  # the command line's win
     analysis = analyze_file(
         dockerfile,
         target=target,

@@ -179,7 +179,7 @@ class _TaskGrader:
                     images=self.images,
                 )
                 self.not_started = self._refused_builds(wanted, analysis)
-            facts = Facts(repo=facts.repo, task=task, analysis=analysis)
+            facts = dataclasses.replace(facts, analysis=analysis)
             main = self.not_started.get(self._main)
             if main is not None:
                 facts = dataclasses.replace(facts, build=_not_started(main))
@@ -218,15 +218,19 @@ class _TaskGrader:
     def _main(self) -> BuildSpec:
         return BuildSpec(self.task.dockerfile, self.task.context_dir, self.task.target)
 
+    def _builds_of(self, need: Needs) -> list[BuildSpec]:
+        """The builds a need takes: the task's own if it needs the image, and the others."""
+        specs = ({self._main} if need.main_image else set()) | set(need.builds)
+        return sorted(specs, key=repr)
+
     def _refused_builds(self, wanted: Needs, analysis: Analysis) -> dict[BuildSpec, str]:
         """The builds this task needs that must not start, each with why.
 
         The policy judges the whole file whatever the target, so the task's own analysis
         answers for every build of its Dockerfile; another Dockerfile (a baseline) is read here.
         """
-        specs = ({self._main} if wanted.main_image else set()) | set(wanted.builds)
         found: dict[BuildSpec, str] = {}
-        for spec in sorted(specs, key=repr):
+        for spec in self._builds_of(wanted):
             judged = analysis
             if spec.dockerfile != self.task.dockerfile:
                 try:
@@ -289,10 +293,8 @@ class _TaskGrader:
         finally:
             for request, _ in requests.values():
                 request.context.archive.close()
-        return Facts(
-            repo=facts.repo,
-            task=task,
-            analysis=facts.analysis,
+        return dataclasses.replace(
+            facts,
             build=gathered.build,
             image=gathered.image,
             run=gathered.run,
@@ -378,10 +380,7 @@ class _TaskGrader:
         if need.dockerfile and facts.analysis is None:
             return Outcome.fail(task_error or f"{self.task.dockerfile} is missing")
         if need.engine:
-            specs = ({self._main} if need.main_image else set()) | set(need.builds)
-            refused = [
-                self.not_started[s] for s in sorted(specs, key=repr) if s in self.not_started
-            ]
+            refused = [self.not_started[s] for s in self._builds_of(need) if s in self.not_started]
             if refused:  # known without an engine, so --static-only says it too
                 return Outcome(passed=False, message=refused[0], hint=imagepolicy.hint(self.images))
             if engine_error is not None:

@@ -8,7 +8,8 @@ import json
 from rich.console import Console
 
 from grader.report import render_student_page, write_class_pages
-from grader.report.terminal import print_submission, terminal_safe
+from grader.report.terminal import print_submission
+from grader.sanitizer import for_terminal
 from tests import factories as f
 
 
@@ -52,7 +53,7 @@ def test_hidden_criteria_only_in_the_instructors_copy():
 
 
 def test_terminal_never_lets_escapes_through():
-    assert terminal_safe("a\x1b[31mb\x07\tc\n") == "a\\x1b[31mb\\x07\tc\n"
+    assert for_terminal("a\x1b[31mb\x07\tc\n") == "a\\x1b[31mb\\x07\tc\n"
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=200)
     print_submission(console, f.hostile_submission())

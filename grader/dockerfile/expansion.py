@@ -231,6 +231,11 @@ class _Lexer:
         return _replace_pattern(pattern, replacement, value, replace_all)
 
 
+def may_fail(text: str, escape: str) -> bool:
+    """Whether expanding ``text`` can fail: only quotes, ``${...}`` and escapes can."""
+    return "'" in text or '"' in text or "${" in text or escape in text
+
+
 def expand(text: str, env: Mapping[str, str], escape: str) -> Expansion:
     """Expand one word as BuildKit's ProcessWordWithMatches; raises ExpandError."""
     if not any(char in text for char in ("$", "'", '"', escape)):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-from grader.dockerfile.expansion import ExpandError, Expansion, UnsetError, expand
+from grader.dockerfile.expansion import ExpandError, Expansion, UnsetError, expand, may_fail
 from grader.dockerfile.grammar import (
     FLAG_SPECS,
     PHASE_CIRCULAR,
@@ -68,13 +68,8 @@ def read_meta_args(
             value: str | None = None
             if key in build_args:
                 value = build_args[key]
-                failure = _failure_of(default, env, escape) if has_default else None
-                if run is not None and failure is not None:  # BuildKit never expands it
-                    run.requires_buildkit(
-                        command.start_line,
-                        f"ARG {word}",
-                        f"expands the default that --build-arg replaces, and fails ({failure})",
-                    )
+                if run is not None and has_default:
+                    _replaced_default(run, command.start_line, word, default, env)
             elif has_default:
                 try:
                     expansion = expand(default, env, escape)
@@ -396,7 +391,6 @@ _EXPANDED_FLAGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 )
 
 Step = tuple[Command, str, Mapping[str, list[str]]]
-_SPECIAL: Final = frozenset("$'\"")  # what makes the lexer do anything to a word
 _NOTHING: Final[Mapping[str, str]] = MappingProxyType({})
 
 
@@ -417,9 +411,6 @@ def _apply(run: Run, values: dict[str, str], keyword: str, command: Command) -> 
             elif key in run.meta_env and key in run.meta_known:
                 values[key] = run.meta_env[key]
     for key, raw in pairs:
-        if not _SPECIAL.intersection(raw) and run.escape not in raw:
-            values[key] = raw
-            continue
         try:
             values[key] = expand(raw, values, run.escape).result
         except ExpandError:
@@ -472,13 +463,8 @@ def _processing(word: str, error: ExpandError) -> str:
     return f"failed to process {json.dumps(word, ensure_ascii=False)}: {error}"
 
 
-def _may_fail(text: str, escape: str) -> bool:
-    """Only quotes, ${...} and escapes can make a word fail to expand: most words have none."""
-    return "'" in text or '"' in text or "${" in text or escape in text
-
-
 def _failure_of(word: str, env: Mapping[str, str], escape: str) -> str | None:
-    if not _may_fail(word, escape):
+    if not may_fail(word, escape):
         return None
     try:
         expand(word, env, escape)
@@ -489,40 +475,46 @@ def _failure_of(word: str, env: Mapping[str, str], escape: str) -> str | None:
     return None
 
 
-def _failure(run: Run, words: Iterable[str], env: Mapping[str, str]) -> str | None:
-    """Docker's error for the first word that does not expand, if one does not."""
+def _failure(run: Run, words: Iterable[str]) -> str | None:
+    """Docker's error for the first word that does not expand, if one does not.
+
+    Whether a word expands does not depend on the values of its variables (``${V?}`` aside,
+    which the base image may satisfy), so none are given.
+    """
     for word in words:
-        failure = _failure_of(word, env, run.escape)
+        failure = _failure_of(word, _NOTHING, run.escape)
         if failure is not None:
             return failure
     return None
 
 
-def _overridden_defaults(run: Run, command: Command) -> list[str]:
-    """The defaults of ARGs a --build-arg replaces: BuildKit never expands them, classic does."""
-    found = []
-    for word in command.value:
-        key, has_default, default = word.partition("=")
-        if has_default and key in run.build_args:
-            found.append(default)
-    return found
+def _replaced_default(run: Run, line: int, word: str, default: str, env: Mapping[str, str]) -> None:
+    """Note an ARG default that a --build-arg replaces and that does not expand.
+
+    BuildKit never expands it; the classic builder does, and fails.
+    """
+    failure = _failure_of(default, env, run.escape)
+    if failure is not None:
+        run.requires_buildkit(
+            line,
+            f"ARG {word}",
+            f"expands the default that --build-arg replaces, and fails ({failure})",
+        )
 
 
 def dispatch(run: Run, final: int, depends: set[int]) -> None:
     """Expand the words of every instruction as the builders do when they build a stage.
 
     BuildKit builds only the stages the target needs; the classic builder every stage up to
-    the target, and it also expands an ARG default that a --build-arg overrides. Whether a
-    word expands does not depend on the values of its variables (``${V?}`` aside, which the
-    base image may satisfy), so they are not tracked here.
+    the target, and it also expands an ARG default that a --build-arg overrides.
     """
     for stage in run.stages[: final + 1]:
         built = stage.index == final or stage.index in depends
         for command, keyword, flags in _steps(run, stage):
-            if keyword not in _EXPANDED or not _may_fail(command.original, run.escape):
+            if keyword not in _EXPANDED or not may_fail(command.original, run.escape):
                 continue
             line = command.start_line
-            failure = _failure(run, _words(run, command, keyword, flags), _NOTHING)
+            failure = _failure(run, _words(run, command, keyword, flags))
             if failure is not None:
                 if built:
                     run.error(PHASE_DISPATCH, line, failure)
@@ -533,13 +525,11 @@ def dispatch(run: Run, final: int, depends: set[int]) -> None:
                         f"builds that stage anyway and fails ({failure})",
                     )
                 break  # the build stops at the stage's first failing instruction
-            classic = _failure(run, _overridden_defaults(run, command), _NOTHING)
-            if keyword == "ARG" and classic is not None:
-                run.requires_buildkit(
-                    line,
-                    f"ARG {' '.join(command.value)}",
-                    f"expands the default that --build-arg replaces, and fails ({classic})",
-                )
+            if keyword == "ARG":
+                for word in command.value:
+                    key, has_default, default = word.partition("=")
+                    if has_default and key in run.build_args:
+                        _replaced_default(run, line, word, default, _NOTHING)
         if any(keyword == "WORKDIR" for _, keyword, _ in stage.commands):
             _empty_workdirs(run, stage)
 
@@ -549,7 +539,7 @@ def _empty_workdirs(run: Run, stage: StageInfo) -> None:
 
     The classic builder refuses it; BuildKit works in /.
     """
-    if stage_chain(run, stage.index)[0].base != SCRATCH:
+    if not on_scratch(run, stage):
         return
     for (command, keyword, _), env in stage_steps(run, stage):
         if keyword != "WORKDIR" or not command.value:
@@ -564,6 +554,11 @@ def _empty_workdirs(run: Run, stage: StageInfo) -> None:
                 f"WORKDIR {' '.join(command.value)}, which expands to nothing here,",
                 'refuses it ("cannot normalize nothing"); BuildKit uses /',
             )
+
+
+def on_scratch(run: Run, stage: StageInfo) -> bool:
+    """Whether the stage's chain starts FROM scratch: then every variable it sees is known."""
+    return stage_chain(run, stage.index)[0].base == SCRATCH
 
 
 def stage_chain(run: Run, index: int) -> list[StageInfo]:

@@ -15,7 +15,6 @@ from grader.report.views import MARKS, criterion_status, visible_totals
 from grader.sanitizer import for_terminal
 from grader.units import format_bytes, format_points
 
-terminal_safe = for_terminal
 _STYLES = {"pass": "green", "fail": "red", "partial": "yellow", "unchecked": "dim"}
 _EVIDENCE_LINES = 3
 _EVIDENCE_WIDTH = 100
@@ -27,7 +26,7 @@ def _print(console: Console, text: Text) -> None:
 
 
 def _clip(text: str) -> list[str]:
-    lines = terminal_safe(text).splitlines() or [""]
+    lines = for_terminal(text).splitlines() or [""]
     shown = [
         line if len(line) <= _EVIDENCE_WIDTH else line[: _EVIDENCE_WIDTH - 1] + "…"
         for line in lines[:_EVIDENCE_LINES]
@@ -65,7 +64,7 @@ def _task_header(task: TaskResult, criteria: list[CriterionResult]) -> Text:
     score = sum(c.score for c in criteria)
     maximum = sum(c.max_score for c in criteria)
     header = Text(f"{task.id}  ", style="bold")
-    header.append(terminal_safe(task.title))
+    header.append(for_terminal(task.title))
     header.append(f"  {format_points(score)}/{format_points(maximum)}", style="bold")
     return header
 
@@ -80,17 +79,17 @@ def print_submission(
         hidden += len(task.criteria) - len(shown)
         _print(console, _task_header(task, shown))
         if task.error:
-            _print(console, Text(f"  {terminal_safe(task.error)}", style="red"))
+            _print(console, Text(f"  {for_terminal(task.error)}", style="red"))
         width = max((len(c.title) for c in shown), default=0)
         for criterion in shown:
             status = criterion_status(criterion)
             unchecked += status == "unchecked"
             line = Text("  ")
             line.append(MARKS[status], style=_STYLES[status])
-            line.append(f" {terminal_safe(criterion.title):<{width}}  ")
+            line.append(f" {for_terminal(criterion.title):<{width}}  ")
             points = "-" if status == "unchecked" else format_points(criterion.score)
             line.append(f"{points}/{format_points(criterion.max_score)}  ", style="bold")
-            line.append(terminal_safe(criterion.message))
+            line.append(for_terminal(criterion.message))
             if criterion.hidden:
                 line.append("  (hidden)", style="dim")
             _print(console, line)
@@ -98,7 +97,7 @@ def print_submission(
                 if criterion.hint:
                     _print(
                         console,
-                        Text(f"      hint: {terminal_safe(criterion.hint)}", style="italic"),
+                        Text(f"      hint: {for_terminal(criterion.hint)}", style="italic"),
                     )
                 for extra in evidence_lines(task, criterion):
                     _print(console, Text(f"      {extra}", style="dim"))
@@ -106,7 +105,7 @@ def print_submission(
     _print(
         console,
         Text(
-            f"{terminal_safe(submission.student)}: {format_points(score)} / "
+            f"{for_terminal(submission.student)}: {format_points(score)} / "
             f"{format_points(maximum)} points",
             style="bold",
         ),
@@ -122,4 +121,4 @@ def print_submission(
     if hidden:
         _print(console, Text(f"{hidden} more criteria are graded after the deadline."))
     if submission.error:
-        _print(console, Text(f"grading error: {terminal_safe(submission.error)}", style="red"))
+        _print(console, Text(f"grading error: {for_terminal(submission.error)}", style="red"))

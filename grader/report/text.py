@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
-from grader.sanitizer import escaped, neutralise, pieces
+from grader.sanitizer import escaped, for_terminal, pieces
 
 DASH = "\u2013"  # en dash, for ranges and for "nothing here"
 MINUS = "\u2212"
@@ -21,7 +21,7 @@ _SPAN = Markup('<span class="ctl" title="control character">{}</span>')
 
 def plain(text: str) -> str:
     r"""Text with every neutralised run spelled out (``\x1b[31m``), for attributes and labels."""
-    return neutralise(text, escaped)
+    return for_terminal(text)
 
 
 def visible(text: str) -> Markup:

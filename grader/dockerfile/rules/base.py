@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Final, NamedTuple
 
-from grader.dockerfile.grammar import RE_SHELL_PATH, SCRATCH
-from grader.dockerfile.graph import stage_chain
+from grader.dockerfile.grammar import RE_SHELL_PATH
+from grader.dockerfile.graph import on_scratch, stage_chain
 from grader.dockerfile.source import Command, Directives
 from grader.dockerfile.state import Run, defined_names
 from grader.models.rubric import ImagePolicy
@@ -68,12 +68,11 @@ def _scoped(run: Run, final: int | None) -> Iterator[tuple[Scope, Command, str]]
     left: dict[int, _Inherited] = {}  # by stage: a stage's parent always comes before it
     for stage in run.stages:
         parent = left.get(stage.base_stage) if stage.base_stage is not None else None
-        root = stage_chain(run, stage.index)[0]
-        on_scratch = root.base_stage is None and root.base == SCRATCH
+        scratch = on_scratch(run, stage)
         has_shell = parent.has_shell if parent else False
         copied_shell = parent.copied_shell if parent else False
         known: set[str] | None = (
-            ({"PATH"} | (parent.names if parent else set())) if on_scratch else None
+            ({"PATH"} | (parent.names if parent else set())) if scratch else None
         )
         snapshot = None if known is None else frozenset(known)
         for command, keyword, _ in stage.commands:
@@ -82,7 +81,7 @@ def _scoped(run: Run, final: int | None) -> Iterator[tuple[Scope, Command, str]]
             if keyword in _SHELL_FORMS or known is not None:
                 in_final = command.start_line in effective
                 yield (
-                    Scope(on_scratch, has_shell, copied_shell, snapshot, in_final),
+                    Scope(scratch, has_shell, copied_shell, snapshot, in_final),
                     command,
                     keyword,
                 )

@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sequence
 from types import MappingProxyType
 
 from grader.dockerfile.expansion import ExpandError, expand
-from grader.dockerfile.grammar import RE_SECRET, RE_SECRET_ALLOW, SCRATCH
-from grader.dockerfile.graph import stage_chain, stage_steps
+from grader.dockerfile.grammar import RE_SECRET, RE_SECRET_ALLOW
+from grader.dockerfile.graph import on_scratch, stage_chain, stage_steps
 from grader.dockerfile.rules.base import Context, Finding, Scope
 from grader.dockerfile.source import Command
 from grader.dockerfile.words import extract_flags, first_word, split_command, suggest
@@ -74,7 +74,7 @@ def workdir_relative_path(context: Context) -> Iterator[Finding]:
             except ExpandError:
                 break  # Docker refuses the file: the analysis's error says so
             path = expansion.result
-            judged = chain[0].base == SCRATCH or not expansion.unmatched
+            judged = on_scratch(run, stage) or not expansion.unmatched
             if judged and not path.startswith(("/", "\\")):
                 example = path.lstrip("./") or "<directory>"
                 yield Finding(
