@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# axe-core, pinned by its lock, for the accessibility check of the report tests
+AXE    := tests/report/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: example test lint engine images
 
@@ -15,7 +17,7 @@ example: $(BIN)/grader engine
 	@echo "Open reports/example/index.html (class) and reports/example/students/*.html"
 
 # The whole test suite, real-engine tests included (they fail, not skip, without an engine).
-test: $(BIN)/grader engine
+test: $(BIN)/grader engine $(AXE)
 	$(BIN)/ruff check grader tests bench
 	$(BIN)/ruff format --check grader tests bench
 	$(BIN)/mypy grader
@@ -28,6 +30,11 @@ $(BIN)/grader: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# npm ci keeps the package's own file dates: touch, so the lock alone decides a reinstall.
+$(AXE): tests/report/axe/package-lock.json
+	npm ci --prefix tests/report/axe --no-audit --no-fund
 	touch $@
 
 engine:

@@ -19,11 +19,11 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from grader import __version__, repos
+from grader import __version__, overrides, repos
 from grader.engines import Engine, EngineOptions, open_engine
 from grader.errors import GraderError, InputError, ResultsError
 from grader.grading import (
@@ -34,15 +34,21 @@ from grader.grading import (
     describe_builder,
     error_row,
     grade_submission,
+    now,
     results_for,
     selected_tasks,
 )
+from grader.models.gradebook import Release
 from grader.models.results import BuilderInfo, Results, SubmissionInfo, SubmissionResult
-from grader.results import read_results, write_results
-from grader.roster import Student
+from grader.overrides import LoadedOverrides
+from grader.results import read_results, with_similarity, write_results
+from grader.roster import DeadlineSource, Student
 from grader.rubrics import LoadedRubric
 
 _GIT_TIMEOUT = 600.0
+# What a reused row takes from this run's checkout : the same commit, graded the same way, can
+# still be late in another way (a newer commit pushed since) or have a new note.
+_PROVENANCE = frozenset(("late", "deadline_source", "deadline_note"))
 
 
 class Observer(Protocol):
@@ -76,6 +82,8 @@ class BatchOptions:
     docker_hosts: Sequence[str] = ()
     builder: EngineOptions = field(default_factory=EngineOptions)  # builder and client
     shard: tuple[int, int] | None = None  # (i, n): the i-th of n slices of the roster, from 1
+    overrides: LoadedOverrides | None = None  # applied to every row as it is recorded
+    release: Release | None = None  # instead of the rubric's
 
 
 def default_jobs(memory_per_job: int) -> int:
@@ -140,17 +148,20 @@ class _Batch:
             known = {s.id for s in self.roster}
             self.rows = {r.student: r for r in self.previous.submissions if r.student in known}
 
-    def _reusable(self, student: str, commit: str | None) -> SubmissionResult | None:
+    def _reusable(self, student: str, info: SubmissionInfo) -> SubmissionResult | None:
         previous, row = self.previous, self.rows.get(student)
         forced = self.options.force or student in self.options.only
-        if forced or previous is None or row is None or commit is None:
+        if forced or previous is None or row is None or info.commit is None:
             return None
         same_run = (
-            previous.rubric_sha256 == self.loaded.sha256
-            and previous.grader_version == __version__
-            and previous.deadline == self.options.deadline
+            previous.rubric_sha256 == self.loaded.sha256 and previous.grader_version == __version__
         )
-        if same_run and row.status == "graded" and row.commit == commit and self._same_builder(row):
+        same_row = row.status == "graded" and (row.commit, row.deadline, row.grace_days) == (
+            info.commit,
+            info.deadline,
+            info.grace_days,
+        )
+        if same_run and same_row and self._same_builder(row):
             return row
         return None
 
@@ -161,30 +172,48 @@ class _Batch:
         }
         return built <= {b.model_dump_json() for b in self.builders}
 
+    def deadline_of(self, student: Student) -> tuple[datetime | None, DeadlineSource | None]:
+        """The deadline that applies to a student, and where it comes from."""
+        if student.deadline is not None:
+            try:
+                return student.deadline.resolve(self.options.deadline)
+            except ValueError as exc:
+                raise InputError(f"roster line {student.line}: {student.id}: {exc}") from None
+        return self.options.deadline, "class" if self.options.deadline else None
+
     def _checkout(self, student: Student) -> tuple[Path, SubmissionInfo]:
+        deadline, source = self.deadline_of(student)
+        policy = self.loaded.rubric.late_policy
+        grace = policy.grace_days if student.grace_days is None else student.grace_days
+        when = {
+            "deadline": deadline,
+            "deadline_source": source,
+            "deadline_note": student.deadline_note,
+            "grace_days": grace,
+        }
         local = None if student.is_url else Path(student.repo)
         if local is not None and local.is_dir() and not (local / ".git").exists():
-            return local, _info(student)  # a plain folder (an LMS download): graded in place
+            return local, _info(student, **when)  # a plain folder (an LMS download): in place
         assignment = self.loaded.rubric.assignment
         dest = self.options.submissions / assignment / student.id
-        policy = self.loaded.rubric.late_policy
+        newest = policy.grade == "newest"
+        # the grace days are days late without penalty: with no penalty policy, when the
+        # newest commit before the deadline is graded, they move the cut-off
+        cutoff = deadline + timedelta(days=grace) if deadline and not newest else deadline
         checkout = repos.fetch(
-            student.repo,
-            dest,
-            deadline=self.options.deadline,
-            newest=policy.grade == "newest",
-            timeout=_GIT_TIMEOUT,
+            student.repo, dest, deadline=cutoff, newest=newest, timeout=_GIT_TIMEOUT
         )
         late_days = 0
-        if self.options.deadline is not None and policy.grade == "newest" and checkout.late:
-            late = checkout.time - self.options.deadline
+        if deadline is not None and checkout.time > deadline:
+            late = checkout.time - deadline
             late_days = late.days + (1 if late.seconds or late.microseconds else 0)
         info = _info(
             student,
             commit=checkout.commit,
             commit_time=checkout.time,
-            late=checkout.late,
+            late=checkout.late or late_days > 0,
             late_days=late_days,
+            **when,
         )
         return dest, info
 
@@ -210,9 +239,9 @@ class _Batch:
             path, info, fetch_seconds = fetched.result()
         except GraderError as exc:
             return error_row(self.loaded, _info(student), self.options.grading, str(exc)), False
-        reused = self._reusable(student.id, info.commit)
+        reused = self._reusable(student.id, info)
         if reused is not None:
-            return reused.model_copy(update={"late": info.late}), True
+            return reused.model_copy(update=info.model_dump(include=set(_PROVENANCE))), True
         clock = Stopwatch()
         clock.totals["fetch"] = round(fetch_seconds, 3)
         with engines.acquire() as engine, engine.scope():
@@ -228,6 +257,13 @@ class _Batch:
         return row, False
 
     def record(self, row: SubmissionResult, *, reused: bool) -> None:
+        earlier = self.rows.get(row.student)
+        row = overrides.apply_row(
+            row,
+            self.options.overrides,
+            earlier=earlier.overrides if earlier is not None else (),
+            moment=now(),
+        )
         with self.lock:
             self.rows[row.student] = row
             write_results(self.results_path, self.results())
@@ -237,7 +273,13 @@ class _Batch:
     def results(self) -> Results:
         order = {s.id: i for i, s in enumerate(self.roster)}
         rows = sorted(self.rows.values(), key=lambda r: order.get(r.student, len(order)))
-        return results_for(self.loaded, rows, deadline=self.options.deadline)
+        return results_for(
+            self.loaded,
+            rows,
+            deadline=self.options.deadline,
+            release=self.options.release,
+            overrides_sha256=self.options.overrides.sha256 if self.options.overrides else None,
+        )
 
 
 class EnginePool:
@@ -295,6 +337,8 @@ def grade_class(
     mine = in_shard(roster, options.shard)
     batch = _Batch(loaded, mine, options, observer)
     todo = [s for s in mine if not options.only or s.id in options.only]
+    for student in todo:
+        batch.deadline_of(student)  # an extension without a class deadline: say so first
     jobs = options.jobs or default_jobs(int(loaded.rubric.defaults.limits.memory))
     if observer is not None:
         observer.started(len(todo))
@@ -353,6 +397,15 @@ def grade_class(
             for fetch in fetched.values():
                 fetch.cancel()
             raise
-    results = batch.results()
+    # rows the run did not regrade (other shards' students, --only) get today's overrides too
+    batch.rows = {
+        student: overrides.apply_row(row, options.overrides, moment=now())
+        for student, row in batch.rows.items()
+    }
+    results = with_similarity(
+        batch.results(),
+        loaded.rubric.similarity.threshold,
+        task_order=[task.id for task in loaded.rubric.tasks],
+    )
     write_results(batch.results_path, results)
     return results

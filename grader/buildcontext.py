@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
 import stat
 import tarfile
@@ -39,7 +40,8 @@ class PackedContext:
     digest: str  # of names, modes, links and contents: equal for identical contexts anywhere
 
 
-def _dockerignore_patterns(context: Path) -> list[str]:
+def dockerignore_patterns(context: Path) -> list[str]:
+    """The .dockerignore's patterns, as the matcher takes them (a link is not followed)."""
     path = context / ".dockerignore"
     if path.is_symlink() or not path.is_file():
         return []
@@ -135,7 +137,7 @@ def pack(
         relative = dockerfile.resolve().relative_to(root).as_posix()
     except ValueError:
         relative = None
-    patterns = _dockerignore_patterns(root)
+    patterns = dockerignore_patterns(root)
     extra: list[tuple[str, bytes]] = []
     if relative is None or dockerfile_text is not None:
         name = f".dockerfile.{secrets.token_hex(8)}"
@@ -150,7 +152,13 @@ def pack(
     overrides = {n for n, _ in extra}
     try:
         with tarfile.open(fileobj=archive, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for rel in sorted(exclude_paths(str(root), list(patterns), dockerfile=name)):
+            try:
+                listed = sorted(exclude_paths(str(root), list(patterns), dockerfile=name))
+            except re.error as exc:  # docker-py compiles each pattern as a regular expression
+                raise InputError(
+                    f"{context}/.dockerignore: a pattern is not valid: {exc}"
+                ) from None
+            for rel in listed:
                 if rel not in overrides:
                     _add_entry(tar, root, rel, budget)
             for extra_name, data in extra:

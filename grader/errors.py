@@ -4,7 +4,9 @@ The hierarchy::
 
     GraderError                  base; never raised itself                     exit 2
     ├── InputError               a file or argument the user gave is unusable   exit 2
-    │   ├── RubricError          the rubric is invalid (all problems, located)  exit 2
+    │   ├── DocumentError        a YAML file the user wrote is invalid          exit 2
+    │   │   ├── RubricError      the rubric (all problems, located)             exit 2
+    │   │   └── OverridesError   the overrides file (all problems, located)     exit 2
     │   ├── DockerfileError      Docker would refuse the Dockerfile             exit 2
     │   └── ResultsError         a results.json that is not ours or is damaged  exit 2
     ├── EnvironmentProblem       the machine cannot do the work                 exit 2
@@ -34,15 +36,29 @@ class InputError(GraderError):
     """A file, path or argument that the user supplied cannot be used as it is."""
 
 
-class RubricError(InputError):
-    """An invalid rubric; carries every problem found, each naming file, task, criterion, field."""
+class DocumentError(InputError):
+    """An invalid file; carries every problem found, each naming its line and field."""
+
+    what = "file"
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = tuple(problems)
         count = len(self.problems)
-        head = f"{source}: invalid rubric ({count} problem{'s' if count != 1 else ''})"
+        head = f"{source}: invalid {self.what} ({count} problem{'s' if count != 1 else ''})"
         super().__init__("\n".join([head, *(f"{source}: {p}" for p in self.problems)]))
+
+
+class RubricError(DocumentError):
+    """An invalid rubric; every problem names its line, task, criterion and field."""
+
+    what = "rubric"
+
+
+class OverridesError(DocumentError):
+    """An invalid overrides file; every problem names its line, student and field."""
+
+    what = "overrides file"
 
 
 class DockerfileError(InputError):

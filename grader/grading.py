@@ -27,6 +27,7 @@ from grader.dockerfile import analyze, analyze_file, instructions, rewrite_image
 from grader.errors import EngineError, EngineUnavailable, EnvironmentProblem, InputError
 from grader.models.analysis import Analysis
 from grader.models.criteria import Criterion
+from grader.models.gradebook import Release
 from grader.models.results import (
     BUILDER_TITLES,
     BuildResult,
@@ -39,6 +40,7 @@ from grader.models.results import (
 )
 from grader.models.rubric import Rubric, Task
 from grader.rubrics import LoadedRubric
+from grader.similarity import source_digests
 
 if TYPE_CHECKING:  # the engine's client (docker, requests) loads only when an engine is used,
     # so that the static self-check starts in a fraction of a second
@@ -163,6 +165,7 @@ class _TaskGrader:
             wanted = wanted | need
         facts = Facts(repo=self.submission.path, task=task)
         text: str | None = None
+        sources: dict[str, str] = {}
         task_error: str | None = None
         engine_error: str | None = None
         try:
@@ -184,6 +187,7 @@ class _TaskGrader:
             if main is not None:
                 facts = dataclasses.replace(facts, build=_not_started(main))
             text = _excerpt(path)
+            sources = source_digests(self.submission.path / task.context_dir, path)
             if self.engine is not None and wanted.engine:
                 facts = self._gather(facts, wanted)
         except InputError as exc:
@@ -207,6 +211,7 @@ class _TaskGrader:
             results,
             analysis=facts.analysis,
             dockerfile_text=text,
+            sources=sources,
             build=facts.build,
             image=image,
             run=facts.run,
@@ -619,9 +624,17 @@ def now() -> datetime:
 
 
 def results_for(
-    loaded: LoadedRubric, submissions: list[SubmissionResult], deadline: datetime | None = None
+    loaded: LoadedRubric,
+    submissions: list[SubmissionResult],
+    deadline: datetime | None = None,
+    *,
+    release: Release | None = None,
+    overrides_sha256: str | None = None,
 ) -> Results:
-    """Wrap submission rows into a results document for this rubric."""
+    """Wrap submission rows into a results document for this rubric.
+
+    ``release`` replaces the rubric's (the command line's --release).
+    """
     return Results(
         assignment=loaded.rubric.assignment,
         title=loaded.rubric.title,
@@ -629,6 +642,8 @@ def results_for(
         grader_version=__version__,
         graded_at=now(),
         deadline=deadline,
+        release=release if release is not None else loaded.rubric.release,
+        overrides_sha256=overrides_sha256,
         submissions=submissions,
     )
 
@@ -680,9 +695,11 @@ def check_repository(
         commit_time=revision.time if revision else None,
     )
     submission = Submission(info=info, path=path)
+    # a self-check is the student's own: what the instructor releases when is not about it
+    own = Release()
     if options.static_only:
         row = grade_submission(loaded, submission, None, options)
-        return CheckOutcome(results=results_for(loaded, [row]))
+        return CheckOutcome(results=results_for(loaded, [row], release=own))
     from grader.engines import EngineOptions, open_engine  # noqa: PLC0415 - see TYPE_CHECKING
 
     try:
@@ -691,11 +708,13 @@ def check_repository(
         if not fall_back:
             raise
         row = grade_submission(loaded, submission, None, options)
-        return CheckOutcome(results=results_for(loaded, [row]), no_engine=str(exc))
+        return CheckOutcome(results=results_for(loaded, [row], release=own), no_engine=str(exc))
     with engine:
         built_with = describe_builder(engine)
         row = grade_submission(loaded, submission, engine, options)
-    return CheckOutcome(results=results_for(loaded, [row]), kept=engine.kept, built_with=built_with)
+    return CheckOutcome(
+        results=results_for(loaded, [row], release=own), kept=engine.kept, built_with=built_with
+    )
 
 
 def describe_builder(engine: Engine) -> str:

@@ -12,6 +12,7 @@ from pydantic_core import PydanticSerializationError
 from grader.errors import InputError, ResultsError
 from grader.files import read_input, write_text_atomic
 from grader.models.results import Results, SubmissionResult
+from grader.similarity import similarity
 
 _MAX_RESULTS_BYTES = 1024 * 1024 * 1024
 
@@ -45,6 +46,14 @@ def read_results(path: Path) -> Results:
             f"{path}: not a grader results file ({where}: {first['msg']}; "
             f"{exc.error_count()} problem{'s' if exc.error_count() != 1 else ''})"
         ) from None
+
+
+def with_similarity(
+    results: Results, threshold: float, task_order: Sequence[str] | None = None
+) -> Results:
+    """The results with their similarity report, for the instructor's dashboard."""
+    report = similarity(results, threshold=threshold, task_order=task_order)
+    return results.model_copy(update={"similarity": report})
 
 
 def merge(parts: Sequence[Results]) -> Results:

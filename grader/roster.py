@@ -5,6 +5,11 @@ address, or a local path, relative to the roster), and optionally ``name``, ``em
 ``sis_id``, ``lms_id``, ``section``. A GitHub Classroom export: ``github_username`` (the student)
 with ``identifier`` or ``roster_identifier``, and either ``student_repository_url`` or
 ``--repo-template 'https://host/org/lesson-{github_username}'``. Every problem names the line.
+
+Extensions and accommodations are roster columns too: ``deadline`` (the student's own: an
+ISO-8601 date or time, or an extension of the class deadline such as ``2d``, ``36h`` or
+``1d12h``), ``deadline_note`` (why, shown to instructors only) and ``grace_days`` (days late
+without penalty, instead of the late policy's).
 """
 
 from __future__ import annotations
@@ -15,15 +20,64 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Literal
 
 from grader.errors import InputError
 from grader.files import read_input
+from grader.models.gradebook import STUDENT_ID_PATTERN
 
 _MAX_ROSTER_BYTES = 16 * 1024 * 1024
 # Student ids become file and directory names (submissions/<a>/<id>/, students/<id>.html).
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+STUDENT_ID = re.compile(STUDENT_ID_PATTERN)
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:", re.IGNORECASE)
+_EXTENSION = re.compile(r"^\+?(?:(\d{1,3})d)?\s*(?:(\d{1,4})h)?\s*(?:(\d{1,5})m)?$", re.IGNORECASE)
+_KNOWN = frozenset(
+    ("student", "repo", "name", "email", "sis_id", "lms_id", "section", "deadline")
+) | {"deadline_note", "grace_days"}
+DeadlineSource = Literal["class", "roster", "extension"]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A student's own deadline as the roster gives it: a moment, a day, or an extension."""
+
+    text: str
+    moment: datetime | None = None  # with a time (a zone-less one is this machine's)
+    day: date | None = None  # a date alone: the class deadline's time of day on that day
+    extension: timedelta | None = None  # added to the class deadline
+
+    def resolve(self, class_deadline: datetime | None) -> tuple[datetime, DeadlineSource]:
+        """The moment it means; ``ValueError`` for an extension without a class deadline."""
+        if self.moment is not None:
+            return self.moment, "roster"
+        if self.day is not None:
+            if class_deadline is not None:
+                return datetime.combine(self.day, class_deadline.timetz()), "roster"
+            return datetime.combine(self.day, time(23, 59, 59)).astimezone(), "roster"
+        if class_deadline is None:
+            raise ValueError(f"the extension {self.text!r} needs a class deadline (--deadline)")
+        return class_deadline + (self.extension or timedelta()), "extension"
+
+
+def parse_deadline(text: str) -> Deadline:
+    """A roster's deadline cell; ``ValueError`` says what it may be."""
+    match = _EXTENSION.match(text.strip())
+    if match and any(match.groups()):
+        days, hours, minutes = (int(g or 0) for g in match.groups())
+        return Deadline(text, extension=timedelta(days=days, hours=hours, minutes=minutes))
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return Deadline(text, day=date.fromisoformat(value))
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise ValueError(
+            f"deadline {text!r} is not an ISO-8601 date or time (2026-12-05, "
+            "2026-12-05T23:59+01:00) or an extension (2d, 36h, 1d12h)"
+        ) from None
+    return Deadline(text, moment=moment if moment.tzinfo else moment.astimezone())
 
 
 @dataclass(frozen=True)
@@ -38,6 +92,9 @@ class Student:
     sis_id: str | None = None
     lms_id: str | None = None
     section: str | None = None
+    deadline: Deadline | None = None
+    deadline_note: str | None = None
+    grace_days: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -150,7 +207,14 @@ def _student(
         raise InputError(f"{where}: student {ident!r} has no repository")
     if not _URL.match(repo) and not Path(repo).is_absolute():
         repo = str((path.parent / repo).resolve())
-    known = {"student", "repo", "name", "email", "sis_id", "lms_id", "section"}
+    deadline = _cell(row, "deadline")
+    grace = _cell(row, "grace_days")
+    try:
+        own = parse_deadline(deadline) if deadline else None
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    if grace is not None and not (grace.isdigit() and int(grace) <= 365):
+        raise InputError(f"{where}: grace_days {grace!r} is not a whole number of days (0-365)")
     return Student(
         id=ident,
         repo=repo,
@@ -160,5 +224,8 @@ def _student(
         sis_id=_cell(row, "sis_id", "roster_identifier", "identifier"),
         lms_id=_cell(row, "lms_id"),
         section=_cell(row, "section"),
-        extra={k: v for k, v in cells.items() if k not in known and v},
+        deadline=own,
+        deadline_note=_cell(row, "deadline_note"),
+        grace_days=int(grace) if grace is not None else None,
+        extra={k: v for k, v in cells.items() if k not in _KNOWN and v},
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from grader.export.schemas import SCHEMAS as EXPORT_SCHEMAS
 from grader.export.schemas import schema_for as export_schema_for
+from grader.models.gradebook import Overrides
 from grader.models.results import Results
 from grader.models.rubric import Rubric
 from grader.models.rules import RULES
@@ -16,7 +17,7 @@ _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _BYTES = "size such as `20MB` or `2GiB`, or bytes"
 
 
-NAMES = ("rubric", "results", *EXPORT_SCHEMAS)
+NAMES = ("rubric", "results", "overrides", *EXPORT_SCHEMAS)
 
 
 def schema_for(which: str) -> dict[str, Any]:
@@ -26,6 +27,9 @@ def schema_for(which: str) -> dict[str, Any]:
     if which == "rubric":
         schema = Rubric.model_json_schema(mode="validation")
         schema["title"] = "grader rubric"
+    elif which == "overrides":
+        schema = Overrides.model_json_schema(mode="validation")
+        schema["title"] = "grader overrides"
     elif which == "results":
         schema = Results.model_json_schema(mode="serialization")
         schema["title"] = "grader results"

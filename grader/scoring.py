@@ -59,6 +59,7 @@ def task_result(
     *,
     analysis: Analysis | None,
     dockerfile_text: str | None = None,
+    sources: Mapping[str, str] | None = None,
     build: BuildResult | None,
     image: ImageResult | None,
     run: RunResult | None,
@@ -73,6 +74,7 @@ def task_result(
         criteria=criteria,
         analysis=analysis,
         dockerfile_text=dockerfile_text,
+        sources=dict(sources or {}),
         build=build,
         image=image,
         run=run,
@@ -96,13 +98,12 @@ def submission_result(
     """
     raw = points(sum(t.score for t in tasks))
     maximum = points(sum(t.max_score for t in tasks))
-    penalty = 0.0
-    if policy is not None and info.late_days > 0:
-        fraction = min(policy.penalty_per_day * info.late_days, policy.max_penalty)
-        penalty = points(min(raw, maximum * fraction))
+    fraction = policy.fraction(info.late_days, info.grace_days) if policy is not None else 0.0
+    penalty = late_penalty(raw, maximum, fraction)
     return SubmissionResult(
         **info.model_dump(),
         penalty=penalty,
+        penalty_fraction=fraction,
         status="error" if error else "graded",
         error=error,
         score=points(raw - penalty),
@@ -114,15 +115,26 @@ def submission_result(
     )
 
 
+def late_penalty(raw: float, maximum: float, fraction: float) -> float:
+    """Points deducted: a fraction of the maximum, never more than was earned."""
+    return points(min(raw, maximum * fraction)) if fraction > 0 else 0.0
+
+
+def total(raw: float, maximum: float, fraction: float, adjustment: float) -> float:
+    """The row's score: earned less the penalty plus adjustments, kept within 0 and maximum."""
+    return points(min(max(raw - late_penalty(raw, maximum, fraction) + adjustment, 0.0), maximum))
+
+
 def failed_count(submission: SubmissionResult) -> int:
     """Criteria graded and not passed (what makes `grader check` exit 1)."""
     return sum(1 for t in submission.tasks for c in t.criteria if c.checked and not c.passed)
 
 
 def student_view(submission: SubmissionResult) -> SubmissionResult:
-    """The row as a student may see it before release.
+    """The row without its hidden criteria, as students see it before release.
 
-    Hidden criteria are left out of it and of every total; the late penalty still applies.
+    Hidden criteria are left out of it and of every total; the late penalty and the
+    instructor's adjustments still apply.
     """
     if not any(c.hidden for t in submission.tasks for c in t.criteria):
         return submission
@@ -139,10 +151,8 @@ def student_view(submission: SubmissionResult) -> SubmissionResult:
             )
         )
     raw = sum(t.score for t in tasks)
+    maximum = points(sum(t.max_score for t in tasks))
+    score = min(max(raw - submission.penalty + submission.adjustment, 0.0), maximum)
     return submission.model_copy(
-        update={
-            "tasks": tasks,
-            "score": points(max(raw - submission.penalty, 0.0)),
-            "max_score": points(sum(t.max_score for t in tasks)),
-        }
+        update={"tasks": tasks, "score": points(score), "max_score": maximum}
     )

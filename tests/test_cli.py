@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import __version__, cli, engines
+from grader import __version__, engines
+from grader.cli import options
 from tests.conftest import EXAMPLES
 
 
@@ -204,5 +205,82 @@ def test_inspect_never_shows_a_traceback_on_hostile_files(tmp_path):
 
 
 def test_the_builder_choices_are_the_engines_registry():
-    assert cli._BUILDER_CHOICES == engines.BUILDER_CHOICES
+    assert options.BUILDER_CHOICES == engines.BUILDER_CHOICES
     assert set(engines.BUILDER_CHOICES) - {"auto"} == set(engines.BUILDERS)
+
+
+FIXTURE = Path(__file__).parent / "data" / "lesson-2.4-class.json"
+
+
+def class_with_overrides(folder: Path, overrides: str) -> Path:
+    """A copy of the fixture class with an overrides file beside it."""
+    results = folder / "results.json"
+    results.write_text(FIXTURE.read_text())
+    (folder / "overrides.yaml").write_text(overrides)
+    return results
+
+
+def test_report_applies_overrides_and_a_release_without_regrading(tmp_path):
+    results = class_with_overrides(
+        tmp_path,
+        "students:\n  alice:\n    - {adjustment: -5, reason: late README}\n"
+        "  zed:\n    - {comment: hi}\n",
+    )
+    done = grader("report", results, "--release", "never")
+    assert done.returncode == 0, done.stderr
+    assert "student 'zed' has no row in the results" in done.stderr
+    assert f"updated {results}" in done.stderr
+    data = json.loads(results.read_text())
+    alice = next(r for r in data["submissions"] if r["student"] == "alice")
+    assert (alice["score"], alice["automatic_score"], alice["adjustment"]) == (95.0, 100.0, -5.0)
+    assert data["release"]["held"] is True
+    assert data["similarity"]["threshold"] == 0.9
+    before = results.read_text()
+    again = grader("report", results)
+    assert again.returncode == 0, again.stderr
+    assert results.read_text() == before  # nothing changed: nothing rewritten
+    assert "updated" not in again.stderr
+
+
+def test_export_applies_overrides_and_leaves_results_json_alone(tmp_path):
+    results = class_with_overrides(
+        tmp_path, "students:\n  alice:\n    - {adjustment: -5, reason: late README}\n"
+    )
+    done = grader("export", results, "--format", "canvas-csv", "--out", tmp_path / "c.csv")
+    assert done.returncode == 0, done.stderr
+    assert "does not record yet" in done.stderr
+    assert results.read_text() == FIXTURE.read_text()
+    cells = [line.split(",") for line in (tmp_path / "c.csv").read_text().splitlines()]
+    assert any(row[0].endswith("Alice Archer") and row[-1] == "95" for row in cells), cells
+
+
+def test_a_broken_overrides_file_is_one_error_per_problem(tmp_path):
+    results = class_with_overrides(
+        tmp_path, "students:\n  alice:\n    - {task: task1, criterion: output, reason: r}\n"
+    )
+    done = grader("report", results)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "invalid overrides file (1 problem)" in done.stderr
+    assert "line 3, student 'alice', entry 1: give either 'points' or 'verdict'" in done.stderr
+    assert results.read_text() == FIXTURE.read_text()
+
+
+def test_schema_of_overrides():
+    done = grader("schema", "overrides")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    assert schema["title"] == "grader overrides"
+
+
+def test_rubric_test_refuses_a_bad_expectation_in_one_line():
+    line = one_line_error(grader("rubric", "test", "lesson-2.4", "--expect", "ful=examples"))
+    assert "ful=examples" in line
+    line = one_line_error(
+        grader("rubric", "test", "lesson-2.4", "--expect", f"passes:task1/multistage={EXAMPLES}")
+    )
+    assert "did you mean task1/multi-stage" in line
+    line = one_line_error(
+        grader("grade", "--rubric", "lesson-2.4", "--roster", "r.csv", "--release", "tomorrow")
+    )
+    assert "tomorrow" in line

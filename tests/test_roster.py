@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,57 @@ def test_template_for_grader_rosters_too(tmp_path):
     path = roster(tmp_path, "student,name\nalice,Alice\n")
     [alice] = read_roster(path, repo_template="file:///srv/repos/{student}.git")
     assert alice.repo == "file:///srv/repos/alice.git"
+
+
+CLASS_DEADLINE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_own_deadlines_extensions_and_grace_days(tmp_path):
+    path = roster(
+        tmp_path,
+        "student,repo,deadline,deadline_note,grace_days\n"
+        "alice,a,2d,DSP accommodation,\n"
+        "bob,b,2026-12-05,,2\n"
+        "carol,c,2026-12-04T12:00Z,,\n"
+        "dave,d,,,0\n"
+        "erin,e,+1d12h,,\n",
+    )
+    alice, bob, carol, dave, erin = read_roster(path)
+    assert alice.deadline.resolve(CLASS_DEADLINE) == (
+        CLASS_DEADLINE + timedelta(days=2),
+        "extension",
+    )
+    assert alice.deadline_note == "DSP accommodation"
+    assert alice.grace_days is None
+    # a date alone takes the class deadline's time of day and zone
+    assert bob.deadline.resolve(CLASS_DEADLINE) == (
+        datetime(2026, 12, 5, 23, 59, tzinfo=timezone(timedelta(hours=1))),
+        "roster",
+    )
+    assert bob.grace_days == 2
+    assert carol.deadline.resolve(None) == (
+        datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc),
+        "roster",
+    )
+    assert dave.deadline is None
+    assert dave.grace_days == 0
+    assert erin.deadline.extension == timedelta(days=1, hours=12)
+    assert "deadline" not in alice.extra
+    with pytest.raises(ValueError, match="the extension '2d' needs a class deadline"):
+        alice.deadline.resolve(None)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("deadline\nalice,a,tomorrow", "line 2: deadline 'tomorrow' is not an ISO-8601 date"),
+        ("deadline\nalice,a,2026-13-01", "line 2: deadline '2026-13-01' is not an ISO-8601"),
+        ("grace_days\nalice,a,-1", "line 2: grace_days '-1' is not a whole number of days"),
+        ("grace_days\nalice,a,two", "line 2: grace_days 'two' is not a whole number"),
+    ],
+)
+def test_bad_deadline_cells_name_the_line(tmp_path, cell, message):
+    header, row = cell.split("\n")
+    path = roster(tmp_path, f"student,repo,{header}\n{row}\n")
+    with pytest.raises(InputError, match=message):
+        read_roster(path)

@@ -20,7 +20,14 @@ def test_checked_in_schemas_and_reference_are_current(path):
 
 
 def test_every_schema_is_published():
-    assert NAMES == ("rubric", "results", "gradescope-results", "lti-score", "lti-lineitem")
+    assert NAMES == (
+        "rubric",
+        "results",
+        "overrides",
+        "gradescope-results",
+        "lti-score",
+        "lti-lineitem",
+    )
     with pytest.raises(ValueError, match="no schema named 'nope'"):
         schema_for("nope")
 

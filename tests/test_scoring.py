@@ -54,6 +54,19 @@ def test_late_penalty_per_started_day_capped():
     assert rows(3, None).score == 60.0
 
 
+def test_grace_days_come_before_the_penalty():
+    policy = LatePolicy(grade="newest", penalty_per_day=0.1, grace_days=2)
+    assert policy.fraction(2, 2) == 0
+    assert policy.fraction(3, 2) == 0.1
+    assert round(policy.fraction(3, 0), 6) == 0.3  # a student's own 0 grace days (the roster)
+    task = f.task("task1", [f.criterion("a", True, 60), f.criterion("b", False, 40)])
+    info = SubmissionInfo(student="s", repo="r", late=True, late_days=3, grace_days=2)
+    row = scoring.submission_result(info, [task], error=None, policy=policy)
+    assert (row.score, row.penalty, row.penalty_fraction) == (50.0, 10.0, 0.1)
+    # with last_before_deadline, nothing later is graded: the grace days move the cut-off
+    assert LatePolicy(penalty_per_day=0.1).fraction(5, 0) == 0
+
+
 def test_an_engine_error_makes_an_error_row_that_keeps_its_points():
     task = f.task("task1", [f.criterion("a", True, 5)])
     row = scoring.submission_result(

@@ -14,6 +14,7 @@ from pydantic import Field
 from grader.errors import InputError
 from grader.models.base import Frozen
 from grader.models.results import Results, SubmissionResult
+from grader.release import StudentCopy, student_copy
 from grader.sanitizer import for_data, for_terminal
 from grader.units import format_points
 
@@ -148,9 +149,15 @@ def clip(text: str, limit: int) -> str:
 
 def late_text(row: SubmissionResult) -> str | None:
     """What lateness means for this row, or None when it was on time."""
+    grace = ""
+    if row.grace_days:
+        free = min(row.late_days, row.grace_days)
+        grace = f", {free} of them within your {row.grace_days} grace day" + (
+            "s" if row.grace_days != 1 else ""
+        )
     if row.late_days > 0:
         days = f"{row.late_days} day{'s' if row.late_days != 1 else ''}"
-        return f"Late: {days} after the deadline; penalty {points(row.penalty)} points."
+        return f"Late: {days} after the deadline{grace}; penalty {points(row.penalty)} points."
     if row.late:
         return (
             "Late commits: commits newer than the deadline exist and were not graded; "
@@ -159,33 +166,74 @@ def late_text(row: SubmissionResult) -> str | None:
     return None
 
 
-def feedback_text(results: Results, row: SubmissionResult, *, limit: int = 4000) -> str:
-    """Plain-text feedback a student may read: totals, failures with hints, no hidden checks.
+def deadline_text(row: SubmissionResult) -> str | None:
+    """Which deadline applied, and why, in the student's words."""
+    if row.deadline is None:
+        return None
+    when = row.deadline.strftime("%Y-%m-%d %H:%M %Z").strip()
+    why = {
+        "class": "the class deadline",
+        "roster": "your own deadline",
+        "extension": "the class deadline with your extension",
+    }.get(row.deadline_source or "class", "the deadline")
+    return f"Deadline: {when} ({why})."
 
-    Hidden criteria count in the score but are never described, as on the student's HTML page.
+
+def override_lines(copy: StudentCopy) -> list[str]:
+    """The instructor's decisions on a row, as its student may read them."""
+    lines = []
+    for record in copy.row.overrides:
+        reason = f" Reason: {' '.join(record.reason.split())}" if record.reason else ""
+        if record.kind in ("points", "verdict"):
+            lines.append(
+                f"Changed by your instructor: {record.task}/{record.criterion} "
+                f"{record.verdict or points(record.points or 0)}.{reason}"
+            )
+        elif record.kind == "adjustment":
+            sign = "+" if (record.adjustment or 0) > 0 else ""
+            lines.append(
+                f"Adjusted by your instructor: {sign}{points(record.adjustment or 0)} points."
+                f"{reason}"
+            )
+        if record.comment:
+            about = f" on {record.task}" if record.kind == "comment" and record.task else ""
+            lines.append(f"Comment from your instructor{about}: {record.comment.strip()}")
+    return lines
+
+
+def feedback_text(
+    results: Results, row: SubmissionResult, *, limit: int = 4000, moment: datetime | None = None
+) -> str:
+    """Plain-text feedback a student may read: what the release allows at ``moment`` (now).
+
+    Before the release, hidden criteria count in the score but are never described, as on the
+    student's HTML page; at 'received', not even the score is given.
     """
+    copy = student_copy(results, row, moment or datetime.now(timezone.utc))
+    shown = copy.row
     if row.status == "error":
         lines = [
             f"{results.title}: not graded",
             f"Grading could not complete: {row.error or 'no reason recorded'}",
             "This is not a grade for your work; it will be graded again.",
         ]
+    elif not copy.shows_score:
+        lines = [f"{results.title}: received"]
     else:
-        lines = [f"{results.title}: {points(row.score)} / {points(row.max_score)} points"]
+        lines = [f"{results.title}: {points(shown.score)} / {points(shown.max_score)} points"]
     if row.commit:
         lines.append(f"Commit graded: {row.commit[:12]}")
-    late = late_text(row)
-    if late:
-        lines.append(late)
-    hidden = 0
-    for task in row.tasks:
+    lines += [t for t in (deadline_text(row), late_text(row)) if t]
+    if copy.level != "full":
+        when = copy.release_at.strftime("%Y-%m-%d %H:%M %Z").strip() if copy.release_at else None
+        lines.append(f"Full feedback will be released{f' on {when}' if when else ' later'}.")
+    lines += override_lines(copy)
+    hidden = 0 if copy.level == "full" else sum(c.hidden for t in row.tasks for c in t.criteria)
+    for task in shown.tasks if copy.shows_score else ():
         lines += ["", f"{task.id} {task.title}: {points(task.score)} / {points(task.max_score)}"]
-        if task.error:
+        if task.error and copy.shows_criteria:
             lines.append(f"  {task.error.strip()}")
         for criterion in task.criteria:
-            if criterion.hidden:
-                hidden += 1
-                continue
             if criterion.passed:
                 continue
             lines.append(
@@ -194,6 +242,6 @@ def feedback_text(results: Results, row: SubmissionResult, *, limit: int = 4000)
             )
             if criterion.hint and criterion.hint.strip():
                 lines.append(f"    Hint: {' '.join(criterion.hint.split())}")
-    if hidden:
+    if hidden and copy.shows_criteria:
         lines += ["", f"{hidden} hidden check{'s are' if hidden != 1 else ' is'} not shown."]
     return clip(plain_text("\n".join(lines)), limit)

@@ -18,6 +18,7 @@ Two uses. Inside a Gradescope autograder, where one submission is graded, call
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.errors import InputError
@@ -26,20 +27,39 @@ from grader.export.common import (
     ExportOptions,
     ExportResult,
     check_scores,
+    deadline_text,
     late_text,
+    override_lines,
     plain_text,
     points,
 )
 from grader.files import write_text_atomic
-from grader.models.exports import GradescopeLeaderboardEntry, GradescopeResults, GradescopeTest
+from grader.models.exports import (
+    GradescopeLeaderboardEntry,
+    GradescopeResults,
+    GradescopeTest,
+    Visibility,
+)
 from grader.models.results import Results, SubmissionResult, TaskResult
+from grader.release import Level, StudentCopy, student_copy
 from grader.roster import STUDENT_ID
 
 AUTOGRADER_RESULTS = Path("/autograder/results/results.json")
 _OUTPUT_LIMIT = 64 * 1024
 
 
-def _tests(task_index: int, task: TaskResult, options: ExportOptions) -> list[GradescopeTest]:
+def _visibility(hidden: bool, level: Level, options: ExportOptions) -> Visibility:
+    """Before the release a test shows what the release level allows; after it, everything."""
+    if level == "full":
+        return "visible"
+    if level in ("received", "score"):
+        return "hidden"
+    return options.hidden if hidden else "visible"
+
+
+def _tests(
+    task_index: int, task: TaskResult, options: ExportOptions, level: Level
+) -> list[GradescopeTest]:
     tests = []
     for index, criterion in enumerate(task.criteria, start=1):
         output = criterion.message.strip()
@@ -58,14 +78,17 @@ def _tests(task_index: int, task: TaskResult, options: ExportOptions) -> list[Gr
                 output=plain_text(output)[:_OUTPUT_LIMIT],
                 output_format="text",
                 tags=[plain_text(task.id), criterion.check],
-                visibility=options.hidden if criterion.hidden else "visible",
+                visibility=_visibility(criterion.hidden, level, options),
             )
         )
     return tests
 
 
-def _summary(results: Results, row: SubmissionResult) -> str:
-    lines = [f"{results.title}: {points(row.score)} / {points(row.max_score)} points"]
+def _summary(results: Results, row: SubmissionResult, copy: StudentCopy) -> str:
+    if copy.shows_score:
+        lines = [f"{results.title}: {points(row.score)} / {points(row.max_score)} points"]
+    else:
+        lines = [f"{results.title}: received"]
     if row.status == "error":
         lines += [
             f"Grading could not complete: {row.error or 'no reason recorded'}",
@@ -73,12 +96,12 @@ def _summary(results: Results, row: SubmissionResult) -> str:
         ]
     if row.commit:
         lines.append(f"Commit graded: {row.commit[:12]}")
-    late = late_text(row)
-    if late:
-        lines.append(late)
-    if row.penalty:
+    lines += [t for t in (deadline_text(row), late_text(row)) if t]
+    if row.penalty and copy.shows_score:
         lines.append("The score is after the penalty; the tests show points before it.")
-    lines += [f"{task.id}: {task.error}" for task in row.tasks if task.error]
+    lines += override_lines(copy)
+    if copy.shows_criteria:
+        lines += [f"{task.id}: {task.error}" for task in row.tasks if task.error]
     return plain_text("\n".join(lines))[:_OUTPUT_LIMIT]
 
 
@@ -87,6 +110,7 @@ def gradescope_results(
 ) -> GradescopeResults:
     """One submission in Gradescope's results.json format."""
     check_scores(row)
+    copy = student_copy(results, row, datetime.now(timezone.utc))
     extra = {
         "assignment": plain_text(results.assignment),
         "student": plain_text(row.student),
@@ -99,14 +123,18 @@ def gradescope_results(
     return GradescopeResults(
         score=row.score,
         execution_time=None if row.seconds is None else round(row.seconds),
-        output=_summary(results, row),
+        output=_summary(results, row, copy),
         output_format="text",
         test_output_format="text",
         test_name_format="text",
-        visibility="visible",
+        visibility="hidden" if copy.level == "received" else "visible",
         stdout_visibility="hidden",
         extra_data=extra,
-        tests=[t for i, task in enumerate(row.tasks, start=1) for t in _tests(i, task, options)],
+        tests=[
+            test
+            for i, task in enumerate(row.tasks, start=1)
+            for test in _tests(i, task, options, copy.level)
+        ],
         leaderboard=[
             GradescopeLeaderboardEntry(
                 name=plain_text(f"{task.id} image size (MB)"),

@@ -7,7 +7,9 @@ with ``scoreGiven``; ``comment`` is plain text, through the sanitiser (an escape
 bidi override spelled out, ``\u202e``); ``timestamp`` is ISO 8601 with sub-second precision and
 a zone, the time the score was made (the row's ``graded_at``), because a platform refuses a
 score older than the one it holds (Moodle answers 409). Graded rows are
-``Completed``/``FullyGraded``: only FullyGraded scores become final grades.
+``Completed``/``FullyGraded``: only FullyGraded scores become final grades. While a planned
+release has not come, they are ``PendingManual`` (the spec: the value may still change by a
+person's decision), which is what an unreleased gradebook is; at 'received', without a score.
 
 Errored rows are sent as ``gradingProgress: Failed`` with no ``scoreGiven`` and the reason in the
 comment: the spec's meaning of Failed is "the grading could not complete", which is what
@@ -23,6 +25,7 @@ Files: the scores as a JSON array and as JSON Lines (one POST body per line), an
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.export.common import (
@@ -37,8 +40,9 @@ from grader.export.common import (
     unique,
 )
 from grader.files import write_text_atomic
-from grader.models.exports import LtiLineItem, LtiScore, LtiSubmission
+from grader.models.exports import GradingProgress, LtiLineItem, LtiScore, LtiSubmission
 from grader.models.results import Results, SubmissionResult
+from grader.release import level
 
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
@@ -56,16 +60,24 @@ def line_item(results: Results) -> LtiLineItem:
 
 
 def score(results: Results, row: SubmissionResult, maximum: float) -> LtiScore:
-    """One row as a Score out of the column's ``maximum`` (rows without lms_id are left out)."""
+    """One row as a Score out of the column's ``maximum`` (rows without lms_id are left out).
+
+    Before the release the grade is PendingManual (the instructor has yet to release it), and
+    at the 'received' level it carries no score.
+    """
     failed = row.status == "error"
+    moment = datetime.now(timezone.utc)
+    shown = level(results, moment)
+    pending = results.release.pending(moment)
+    progress: GradingProgress = "PendingManual" if pending else "FullyGraded"
     return LtiScore(
         userId=row.lms_id or "",
-        scoreGiven=None if failed else row.score,
+        scoreGiven=None if failed or shown == "received" else row.score,
         scoreMaximum=maximum,
-        comment=feedback_text(results, row),
+        comment=feedback_text(results, row, moment=moment),
         timestamp=iso_timestamp(row.graded_at or results.graded_at),
         activityProgress="Completed",
-        gradingProgress="Failed" if failed else "FullyGraded",
+        gradingProgress="Failed" if failed else progress,
         submission=None
         if row.commit_time is None
         else LtiSubmission(submittedAt=iso_timestamp(row.commit_time)),

@@ -1,4 +1,4 @@
-"""What static analysis of a Dockerfile finds: the `grader inspect --json` contract (DESIGN.md)."""
+"""What static analysis of a Dockerfile finds: the `grader inspect --json` contract."""
 
 from collections.abc import Sequence
 from typing import Literal

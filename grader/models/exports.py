@@ -24,6 +24,7 @@ from grader.models.base import Frozen
 # When a test (or the whole result, or the stdout log) is shown to students (specs: "Controlling
 # Test Case Visibility"): hidden never, after_due_date after the (late) due date, after_published
 # when the instructor publishes grades, visible always.
+GradingProgress = Literal["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 # "Output String Formatting": text shows the string as it is; html and simple_format render markup.
 TextFormat = Literal["text", "html", "simple_format", "md", "ansi"]
@@ -97,7 +98,7 @@ class LtiScore(Frozen):
         description="When the score was made; platforms refuse one older than what they hold.",
     )
     activityProgress: Literal["Initialized", "Started", "InProgress", "Submitted", "Completed"]
-    gradingProgress: Literal["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]
+    gradingProgress: GradingProgress
     submission: LtiSubmission | None = None
 
     @model_validator(mode="after")

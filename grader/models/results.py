@@ -1,4 +1,4 @@
-"""What grading produced: the `results.json` contract (DESIGN.md), frozen and versioned.
+"""What grading produced: the `results.json` contract, frozen and versioned.
 
 Everything here is data. Text that came out of a student's container (output, build logs) is
 kept as plain strings, capped, and escaped wherever it is shown; nothing is ever unpickled.
@@ -15,6 +15,8 @@ from pydantic import Field
 
 from grader.models.analysis import Analysis
 from grader.models.base import Frozen
+from grader.models.gradebook import Release
+from grader.models.similarity import SimilarityReport
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -28,6 +30,13 @@ class Evidence(Frozen):
     measured: float | None = Field(default=None, description="A measured number (bytes, factor).")
     limit: float | None = Field(default=None, description="The threshold it was compared with.")
     unit: str | None = Field(default=None, description="Unit of measured and limit, e.g. bytes.")
+
+
+class Automatic(Frozen):
+    """What grader itself scored, kept where the instructor's override replaced it."""
+
+    passed: bool
+    score: float
 
 
 class CriterionResult(Frozen):
@@ -47,6 +56,10 @@ class CriterionResult(Frozen):
     hint: str | None = Field(default=None, description="What to change; set when not passed.")
     hidden: bool = False
     evidence: Evidence | None = None
+    automatic: Automatic | None = Field(
+        default=None,
+        description="Set when an override decided 'passed' and 'score': grader's own verdict.",
+    )
 
 
 BuilderName = Literal["buildkit", "classic", "buildah"]
@@ -163,6 +176,11 @@ class TaskResult(Frozen):
         default=None,
         description="The Dockerfile as graded (first 64 KiB), for excerpts in the feedback.",
     )
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="SHA-256 of each file of the task's build context but the Dockerfile, by "
+        "path: what the similarity report compares (instructors' copies only).",
+    )
     build: BuildResult | None = None
     image: ImageResult | None = None
     run: RunResult | None = None
@@ -184,16 +202,78 @@ class SubmissionInfo(Frozen):
     late: bool = Field(
         default=False, description="Commits newer than the deadline exist (or were graded)."
     )
-    late_days: int = Field(default=0, description="Started days late, under a penalty policy.")
+    late_days: int = Field(
+        default=0, description="Started days between the deadline and the commit graded."
+    )
+    deadline: datetime | None = Field(default=None, description="The deadline that applied.")
+    deadline_source: Literal["class", "roster", "extension"] | None = Field(
+        default=None,
+        description="Why: the class's (--deadline), the student's own from the roster, or "
+        "the class's plus the student's extension from the roster.",
+    )
+    deadline_note: str | None = Field(
+        default=None,
+        description="The roster's 'deadline_note' (instructors' copies only), e.g. the "
+        "accommodation it comes from.",
+    )
+    grace_days: int = Field(
+        default=0, ge=0, description="Days late without penalty, from the policy or roster."
+    )
+
+
+OverrideKind = Literal["points", "verdict", "adjustment", "comment"]
+
+
+class AppliedOverride(Frozen):
+    """One entry of the overrides file, as applied to this row (or why it was not)."""
+
+    kind: OverrideKind
+    task: str | None = None
+    criterion: str | None = None
+    points: float | None = Field(default=None, description="The points set (kind points).")
+    verdict: Literal["passed", "failed"] | None = None
+    adjustment: float | None = None
+    reason: str | None = None
+    comment: str | None = Field(default=None, description="The instructor's note to the student.")
+    private: bool = Field(default=False, description="The reason is for instructors only.")
+    at: datetime = Field(description="When it was decided: as written, or when first applied.")
+    line: int | None = Field(default=None, description="Its line in the overrides file.")
+    entry_sha256: str = Field(description="Of the entry as written: the same entry keeps 'at'.")
+    seen: Automatic | None = Field(
+        default=None,
+        description="grader's own verdict on the criterion when the override was first applied.",
+    )
+    applied: bool = Field(description="False when it could not be (see 'flag').")
+    flag: str | None = Field(
+        default=None,
+        description="Why an instructor should look again: the criterion no longer exists, or "
+        "grader's own verdict changed since the override was written.",
+    )
 
 
 class SubmissionResult(SubmissionInfo):
     """One student's submission: a row of the class, also when grading it failed."""
 
     penalty: float = Field(default=0, description="Points deducted for lateness.")
+    penalty_fraction: float = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="The late policy's fraction of the maximum deducted (beyond the grace days).",
+    )
     status: Literal["graded", "error"]
     error: str | None = None
-    score: float = Field(description="Points after any late penalty.")
+    score: float = Field(
+        description="Points after any late penalty and the instructor's overrides."
+    )
+    automatic_score: float | None = Field(
+        default=None,
+        description="Set when overrides changed the score: grader's own, after the penalty.",
+    )
+    adjustment: float = Field(default=0, description="The overrides' adjustments, summed.")
+    overrides: list[AppliedOverride] = Field(
+        default_factory=list, description="The overrides file's entries for this student."
+    )
     max_score: float
     graded_at: datetime | None = Field(default=None, description="When this row was graded.")
     seconds: float | None = Field(default=None, description="How long grading it took.")
@@ -213,5 +293,14 @@ class Results(Frozen):
     rubric_sha256: str
     grader_version: str
     graded_at: datetime
-    deadline: datetime | None = None
+    deadline: datetime | None = Field(default=None, description="The class's deadline.")
+    release: Release = Field(
+        default_factory=Release, description="When students see everything, and until then what."
+    )
+    overrides_sha256: str | None = Field(
+        default=None, description="Of the overrides file applied, if one was."
+    )
+    similarity: SimilarityReport | None = Field(
+        default=None, description="Alike submissions per task (instructors only)."
+    )
     submissions: list[SubmissionResult]

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, ByteSize, Field, PositiveFloat, PositiveInt
 
 from grader.models.base import Frozen
 from grader.models.criteria import Criterion, Identifier
+from grader.models.gradebook import Release
 from grader.models.paths import RepoPath
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
@@ -203,6 +204,34 @@ class LatePolicy(Frozen):
     max_penalty: float = Field(
         default=1, ge=0, le=1, allow_inf_nan=False, description="Cap on the deducted fraction."
     )
+    grace_days: int = Field(
+        default=0,
+        ge=0,
+        le=365,
+        description="Days after the deadline without penalty (a roster's 'grace_days' column "
+        "sets a student's own). With last_before_deadline, commits up to the deadline plus "
+        "these days are graded.",
+    )
+
+    def fraction(self, late_days: int, grace_days: int) -> float:
+        """The fraction of the maximum deducted for ``late_days``, the first ``grace_days`` free.
+
+        A penalty applies only with grade: newest; the other policy grades nothing later.
+        """
+        if self.grade != "newest":
+            return 0.0
+        return min(self.penalty_per_day * max(late_days - grace_days, 0), self.max_penalty)
+
+
+class Similarity(Frozen):
+    """The report of alike submissions on the instructor's dashboard."""
+
+    threshold: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Pairs at least this alike (1: the same after normalising) are clustered.",
+    )
 
 
 class Rubric(Frozen):
@@ -216,6 +245,13 @@ class Rubric(Frozen):
     tasks: list[Task] = Field(min_length=1, description="The exercises, in report order.")
     late_policy: LatePolicy = Field(
         default_factory=LatePolicy, description="How work after the deadline is graded."
+    )
+    release: Release = Field(
+        default_factory=Release,
+        description="When students see full feedback (`--release` overrides it).",
+    )
+    similarity: Similarity = Field(
+        default_factory=Similarity, description="The report of alike submissions."
     )
 
     @property

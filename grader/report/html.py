@@ -3,7 +3,7 @@
 Pages written for a class::
 
     index.html                      the class dashboard (instructors only)
-    students/<student>.html         each student's copy: hidden criteria left out
+    students/<student>.html         each student's copy: what the release allows
     instructor/<student>.html       each instructor's copy: everything, linked from the dashboard
 
 The instructor's copies live in their own folder so that ``students/`` can be handed out whole.
@@ -14,7 +14,8 @@ script.
 Every value a template prints passes ``_finalize``: markup made by the views is kept, anything
 else goes through ``text.plain`` before autoescaping, so a field that forgot ``visible`` still
 cannot emit a raw control character. The students' JSON is a copy given to students, so its
-strings go through the sanitiser too; ``results.json`` stays data, exactly as graded.
+strings go through the sanitiser too; ``results.json`` stays data, exactly as graded. What a
+student's copy holds, before and after the release, is ``grader.release``'s to say.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -30,10 +32,10 @@ from markupsafe import Markup
 
 from grader.files import write_text_atomic
 from grader.models.results import Results, SubmissionResult
+from grader.release import for_students, student_copy
 from grader.report.text import plain
 from grader.report.views import class_page, page_stems, student_page
 from grader.sanitizer import for_data
-from grader.scoring import student_view
 
 STUDENTS_DIR = "students"
 INSTRUCTOR_DIR = "instructor"
@@ -61,14 +63,14 @@ def _for_students(value: object) -> object:
     return value
 
 
-def students_json(results: Results) -> str:
-    r"""A copy of results for students to read: every string sanitised (``\u001b[31m``).
+def students_json(results: Results, submission: SubmissionResult, moment: datetime) -> str:
+    r"""A student's copy of their row, as the release allows: every string sanitised.
 
-    Unlike ``results.json`` it is a display, not the record of what was graded; sanitised, it
-    holds no lone surrogate, so it is written as UTF-8 text.
+    Unlike ``results.json`` it is a display, not the record of what was graded; sanitised
+    (``\u001b[31m``), it holds no lone surrogate, so it is written as UTF-8 text.
     """
-    document = _for_students(results.model_dump(mode="json"))
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    document = for_students(results, student_copy(results, submission, moment))
+    return json.dumps(_for_students(document), indent=2, ensure_ascii=False) + "\n"
 
 
 class _Renderer:
@@ -99,22 +101,24 @@ class _Renderer:
         *,
         instructor: bool,
         back_href: str | None = None,
+        moment: datetime | None = None,
     ) -> str:
-        page = student_page(results, submission, instructor=instructor, back_href=back_href)
+        page = student_page(
+            results, submission, instructor=instructor, back_href=back_href, moment_now=moment
+        )
         template = self.env.get_template("student.html.j2")
         return template.render(page=page, policy=_NO_SCRIPT)
 
-    def dashboard(self, results: Results) -> str:
+    def dashboard(self, results: Results, moment: datetime | None = None) -> str:
         template = self.env.get_template("index.html.j2")
-        return template.render(
-            page=class_page(results), policy=self.script_policy, script=self.script
-        )
+        page = class_page(results, moment or datetime.now(timezone.utc))
+        return template.render(page=page, policy=self.script_policy, script=self.script)
 
 
 def render_student_page(
     results: Results, submission: SubmissionResult, *, instructor: bool = False
 ) -> str:
-    """One student's feedback page; ``instructor=True`` adds the hidden criteria."""
+    """One student's feedback page; ``instructor=True`` has everything, private notes too."""
     return _Renderer().student(results, submission, instructor=instructor)
 
 
@@ -123,19 +127,20 @@ def render_class_page(results: Results) -> str:
     return _Renderer().dashboard(results)
 
 
-def write_class_pages(results: Results, out: Path) -> list[Path]:
+def write_class_pages(results: Results, out: Path, *, moment: datetime | None = None) -> list[Path]:
     """The dashboard, and a student's and an instructor's copy of every student's page.
 
-    ``students/`` can be handed out whole: each student's page and JSON leave the hidden
-    criteria out; the instructor's copies are in ``instructor/``.
+    ``students/`` can be handed out whole: each student's page and JSON hold what the release
+    allows at ``moment`` (now by default); the instructor's copies are in ``instructor/``.
     """
+    at = moment or datetime.now(timezone.utc)
     renderer = _Renderer()
-    written = [write_text_atomic(out / "index.html", renderer.dashboard(results))]
+    written = [write_text_atomic(out / "index.html", renderer.dashboard(results, at))]
     for submission, stem in zip(results.submissions, page_stems(results.submissions), strict=True):
-        student_copy = renderer.student(results, submission, instructor=False)
-        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.html", student_copy))
-        own = results.model_copy(update={"submissions": [student_view(submission)]})
-        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.json", students_json(own)))
+        page = renderer.student(results, submission, instructor=False, moment=at)
+        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.html", page))
+        own = students_json(results, submission, at)
+        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.json", own))
         instructor_copy = renderer.student(
             results, submission, instructor=True, back_href="../index.html"
         )
