@@ -33,7 +33,10 @@ $(BIN)/grader: pyproject.toml
 	touch $@
 
 # npm ci keeps the package's own file dates: touch, so the lock alone decides a reinstall.
+# Without npm, Debian's is installed (as root, like the engine).
 $(AXE): tests/report/axe/package-lock.json
+	command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	npm ci --prefix tests/report/axe --no-audit --no-fund
 	touch $@
 

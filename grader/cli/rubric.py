@@ -17,7 +17,14 @@ def rubric() -> None:
 
 @rubric.command(name="test")
 @click.argument("rubric_name", metavar="RUBRIC")
-@click.option("--expect", "expected", multiple=True, required=True, metavar="KIND=DIR")
+@click.option(
+    "--expect",
+    "expected",
+    multiple=True,
+    required=True,
+    metavar="KIND=DIR",
+    help="What grading DIR must give (repeatable; KIND as said above).",
+)
 @click.option("--task", "tasks", multiple=True, help="Grade only this task (repeatable).")
 @click.option("--static-only", is_flag=True, help="Only the checks that need no Docker Engine.")
 @click.option(
