@@ -144,6 +144,7 @@ class _Batch:
         self.builders: list[BuilderInfo] = []  # of the engines this run grades on
         self.lock = threading.Lock()
         self.cache = BuildCache()
+        self.recorded: set[str] = set()  # rows this run made, their overrides applied already
         if self.previous is not None:
             known = {s.id for s in self.roster}
             self.rows = {r.student: r for r in self.previous.submissions if r.student in known}
@@ -266,6 +267,7 @@ class _Batch:
         )
         with self.lock:
             self.rows[row.student] = row
+            self.recorded.add(row.student)
             write_results(self.results_path, self.results())
         if self.observer is not None:
             self.observer.finished(row, reused=reused)
@@ -398,10 +400,9 @@ def grade_class(
                 fetch.cancel()
             raise
     # rows the run did not regrade (other shards' students, --only) get today's overrides too
-    batch.rows = {
-        student: overrides.apply_row(row, options.overrides, moment=now())
-        for student, row in batch.rows.items()
-    }
+    for kept, row in batch.rows.items():
+        if kept not in batch.recorded:
+            batch.rows[kept] = overrides.apply_row(row, options.overrides, moment=now())
     results = with_similarity(
         batch.results(),
         loaded.rubric.similarity.threshold,

@@ -9,15 +9,14 @@ record, the pages and the exports always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from grader import overrides
+from grader.grading import now
 from grader.models.gradebook import Release, ReleaseLevel
 from grader.models.results import Results
 from grader.results import read_results, with_similarity, write_results
-
-DEFAULT_THRESHOLD = 0.9
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,6 @@ class Refreshed:
     changed: bool  # the scores, overrides or release differ from the file's
 
 
-def now() -> datetime:
-    """The moment a release is judged at."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
 def refresh(
     results_path: Path,
     *,
@@ -79,8 +73,7 @@ def refresh(
         results.overrides_sha256,
     )
     if write:
-        threshold = results.similarity.threshold if results.similarity else DEFAULT_THRESHOLD
-        updated = with_similarity(updated, threshold)
+        updated = with_similarity(updated)
         if updated != results:
             write_results(results_path, updated)
     return Refreshed(results=updated, problems=problems, changed=changed)

@@ -12,6 +12,7 @@ from pydantic_core import PydanticSerializationError
 from grader.errors import InputError, ResultsError
 from grader.files import read_input, write_text_atomic
 from grader.models.results import Results, SubmissionResult
+from grader.models.rubric import Similarity
 from grader.similarity import similarity
 
 _MAX_RESULTS_BYTES = 1024 * 1024 * 1024
@@ -49,9 +50,15 @@ def read_results(path: Path) -> Results:
 
 
 def with_similarity(
-    results: Results, threshold: float, task_order: Sequence[str] | None = None
+    results: Results, threshold: float | None = None, task_order: Sequence[str] | None = None
 ) -> Results:
-    """The results with their similarity report, for the instructor's dashboard."""
+    """The results with their similarity report, for the instructor's dashboard.
+
+    Without ``threshold``, the one the results were last reported with, else the rubric's default.
+    """
+    if threshold is None:
+        made = results.similarity
+        threshold = made.threshold if made is not None else Similarity().threshold
     report = similarity(results, threshold=threshold, task_order=task_order)
     return results.model_copy(update={"similarity": report})
 

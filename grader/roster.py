@@ -34,8 +34,19 @@ STUDENT_ID = re.compile(STUDENT_ID_PATTERN)
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:", re.IGNORECASE)
 _EXTENSION = re.compile(r"^\+?(?:(\d{1,3})d)?\s*(?:(\d{1,4})h)?\s*(?:(\d{1,5})m)?$", re.IGNORECASE)
 _KNOWN = frozenset(
-    ("student", "repo", "name", "email", "sis_id", "lms_id", "section", "deadline")
-) | {"deadline_note", "grace_days"}
+    {
+        "student",
+        "repo",
+        "name",
+        "email",
+        "sis_id",
+        "lms_id",
+        "section",
+        "deadline",
+        "deadline_note",
+        "grace_days",
+    }
+)
 DeadlineSource = Literal["class", "roster", "extension"]
 
 

@@ -41,11 +41,6 @@ FORMS = (
     "passes:TASK/CRITERION=DIR",
     "fails:TASK/CRITERION=DIR",
 )
-EXPECT_HELP = (
-    "What grading DIR must give, as KIND=DIR (repeatable): full=DIR (every criterion passes "
-    "with full points), below:N=DIR or at-least:N=DIR (the total, N percent of the maximum, "
-    "0 to 100), passes:TASK/CRITERION=DIR or fails:TASK/CRITERION=DIR (that criterion)."
-)
 _PERCENT = re.compile(r"(-?\d+(?:\.\d+)?)%?")
 _MESSAGE_WIDTH = 200  # a criterion's message, on its one line of the self-test's output
 

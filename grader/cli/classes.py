@@ -274,15 +274,12 @@ def export_command(
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Where to write.")
 def merge(parts: tuple[Path, ...], out: Path) -> int:
     """Merge the results of shards (grade --shard) into one class, with its pages."""
-    from grader.gradebook import DEFAULT_THRESHOLD
     from grader.report import write_class_pages
     from grader.results import merge as merge_results
     from grader.results import read_results, with_similarity, write_results
 
-    merged = merge_results([read_results(path) for path in parts])
     # alike submissions across the shards: only the whole class shows them
-    threshold = merged.similarity.threshold if merged.similarity else DEFAULT_THRESHOLD
-    results = with_similarity(merged, threshold)
+    results = with_similarity(merge_results([read_results(path) for path in parts]))
     write_results(out / "results.json", results)
     write_class_pages(results, out)
     click.echo(f"{len(results.submissions)} submissions: {out / 'results.json'}")

@@ -134,7 +134,8 @@ def deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> d
 def _release(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
     if value is None:
         return None
-    from grader.gradebook import ReleaseChange, now
+    from grader.gradebook import ReleaseChange
+    from grader.grading import now
 
     word = value.strip().lower()
     if word == "now":
