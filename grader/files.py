@@ -1,4 +1,4 @@
-"""The files grader reads and writes: capped reads with one-line errors, atomic writes.
+"""The files grader reads and writes: capped reads, atomic writes, the names of the pages.
 
 A crash, a Ctrl-C or a full disk must never leave half a file where a whole one was, and a
 file the user names must never cost a traceback or all the memory there is.
@@ -7,11 +7,17 @@ file the user names must never cost a traceback or all the memory there is.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from grader.errors import InputError
+
+# Student ids become file names; the roster allows these, anything else gets a hashed name.
+_SAFE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 def read_input(path: Path, *, what: str, limit: int, error: type[InputError] = InputError) -> bytes:
@@ -49,3 +55,30 @@ def write_text_atomic(path: Path, text: str) -> Path:
             raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         raise
     return path
+
+
+def page_stem(student: str) -> str:
+    """A file name for a student's pages: the id itself when it is a safe one."""
+    if _SAFE_STEM.match(student) and not student.endswith("."):
+        return student
+    return "student-" + hashlib.sha256(student.encode()).hexdigest()[:12]
+
+
+def stems_for(students: Sequence[str]) -> list[str]:
+    """One distinct file name per student, in order, also on file systems that ignore case.
+
+    A batch writes a student's pages as the row finishes, the dashboard at the end: both take
+    the names from here, over the same students in the same order, so the links always match.
+    """
+    stems: list[str] = []
+    taken: set[str] = set()
+    for student in students:
+        stem = page_stem(student)
+        if stem.casefold() in taken:
+            digest = hashlib.sha256(student.encode()).hexdigest()
+            stem = f"{stem}-{digest[:8]}"
+            while stem.casefold() in taken:
+                stem += "-"
+        taken.add(stem.casefold())
+        stems.append(stem)
+    return stems

@@ -30,9 +30,11 @@ def to_json(results: Results) -> str:
         return json.dumps(results.model_dump(mode="json"), indent=2, ensure_ascii=True) + "\n"
 
 
-def write_results(path: Path, results: Results) -> None:
-    """Save a results document as indented JSON."""
-    write_text_atomic(path, to_json(results))
+def write_results(path: Path, results: Results) -> int:
+    """Save a results document as indented JSON; the bytes written."""
+    text = to_json(results)
+    write_text_atomic(path, text)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def read_results(path: Path) -> Results:

@@ -8,7 +8,7 @@ instructors need ``lesson.yaml:14: task 'task1', criterion 'size' (image_size), 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ class LoadedRubric:
     rubric: Rubric
     source: str
     sha256: str
+    raw: bytes = field(default=b"", repr=False)  # as read: a queued job carries it to a worker
 
 
 def bundled_names() -> list[str]:
@@ -72,7 +73,9 @@ def parse(raw: bytes, source: str) -> LoadedRubric:
         label=_label,
         shape="a rubric is a mapping with 'assignment', 'title' and 'tasks'",
     )
-    return LoadedRubric(rubric=rubric, source=source, sha256=hashlib.sha256(raw).hexdigest())
+    return LoadedRubric(
+        rubric=rubric, source=source, sha256=hashlib.sha256(raw).hexdigest(), raw=raw
+    )
 
 
 def _label(container: str | int | None, item: dict[Any, Any], index: int) -> str | None:

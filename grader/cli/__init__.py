@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from grader import __version__
-from grader.cli import checking, classes, inspecting, rubric, tools
+from grader.cli import checking, classes, inspecting, rubric, tools, worker
 from grader.errors import GraderError
 from grader.sanitizer import for_terminal
 
@@ -37,6 +37,7 @@ cli.add_command(classes.grade)
 cli.add_command(classes.report)
 cli.add_command(classes.export_command)
 cli.add_command(classes.merge)
+cli.add_command(worker.worker)
 cli.add_command(rubric.rubric)
 cli.add_command(tools.init)
 cli.add_command(tools.prefetch)

@@ -62,6 +62,11 @@ if TYPE_CHECKING:
     metavar="I/N",
     help="Grade only the I-th of N slices of the roster (for several CI jobs; see merge).",
 )
+@click.option(
+    "--queue",
+    metavar="URL",
+    help="Grade through the Redis queue at URL, on the engines of `grader worker`s.",
+)
 @click.option("--keep", is_flag=True, help="Keep the images and containers made (debugging).")
 @options.builder_options
 @options.gradebook_options
@@ -81,6 +86,7 @@ def grade(
     exports: tuple[str, ...],
     docker_hosts: tuple[str, ...],
     shard: tuple[int, int] | None,
+    queue: str | None,
     keep: bool,
     builder: str | None,
     docker_cli: Path | None,
@@ -94,10 +100,21 @@ def grade(
     """
     from rich.text import Text
 
+    if queue is not None:
+        here: dict[str, object] = {
+            "--docker-host": docker_hosts,
+            "--jobs": jobs,
+            "--keep": keep,
+            "--docker-cli": docker_cli,
+        }
+        for flag, value in here.items():
+            if value:
+                raise click.UsageError(f"{flag} is the workers' to choose with --queue")
+
     from grader.batch import BatchOptions, grade_class
     from grader.export import ExportOptions, export
     from grader.overrides import FILE_NAME, read_overrides
-    from grader.report import write_class_pages
+    from grader.report import PageWriter
     from grader.report.progress import BatchDisplay
     from grader.roster import read_roster
     from grader.rubrics import load
@@ -124,11 +141,16 @@ def grade(
         builder=options.engine_options(builder, docker_cli, None),
         overrides=gradebook,
         release=change.applied_to(loaded.rubric.release) if change else None,
+        pages=PageWriter(out),
     )
     console = Console(stderr=True, highlight=False)
     with BatchDisplay(console) as display:
-        results = grade_class(loaded, students, settings, display)
-    write_class_pages(results, out)
+        if queue is not None:
+            from grader.taskqueue import grade_class as grade_queued
+
+            results = grade_queued(loaded, students, settings, queue, display)
+        else:
+            results = grade_class(loaded, students, settings, display)
     display.summary()
     _say_problems(results, gradebook)
     console.print(Text(f"results: {out / 'results.json'}  dashboard: {out / 'index.html'}"))
@@ -157,7 +179,14 @@ def _refreshed(
     write: bool,
 ) -> Results:
     from grader.gradebook import refresh
+    from grader.store import journal_path
 
+    if journal_path(results_path).exists():
+        click.echo(
+            f"grader: {journal_path(results_path)} holds rows of a batch that was killed; "
+            "run the same `grader grade` again to fold them into results.json",
+            err=True,
+        )
     done = refresh(
         results_path,
         overrides_path=overrides_path,

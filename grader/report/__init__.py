@@ -4,6 +4,11 @@ Templates hold markup only; every number and label they show is computed in ``vi
 Autoescaping is on for every template: output, logs and file names come from students.
 """
 
-from grader.report.html import render_class_page, render_student_page, write_class_pages
+from grader.report.html import (
+    PageWriter,
+    render_class_page,
+    render_student_page,
+    write_class_pages,
+)
 
-__all__ = ["render_class_page", "render_student_page", "write_class_pages"]
+__all__ = ["PageWriter", "render_class_page", "render_student_page", "write_class_pages"]

@@ -127,22 +127,50 @@ def render_class_page(results: Results) -> str:
     return _Renderer().dashboard(results)
 
 
+class PageWriter:
+    """Writes a class's pages as a batch goes: each student's as their row is final.
+
+    Implements ``grader.batch.Pages``. Every page written at one ``moment`` (now by default),
+    so a student's copy says what the release allows then.
+    """
+
+    def __init__(self, out: Path, moment: datetime | None = None) -> None:
+        self.out = out
+        self.moment = moment
+        self.renderer = _Renderer()
+        self.written: list[Path] = []
+
+    def _at(self) -> datetime:
+        return self.moment or datetime.now(timezone.utc)
+
+    def student(self, results: Results, row: SubmissionResult, stem: str) -> None:
+        """A student's copy (page and JSON) and the instructor's copy of one row."""
+        at = self._at()
+        page = self.renderer.student(results, row, instructor=False, moment=at)
+        own = students_json(results, row, at)
+        instructor_copy = self.renderer.student(
+            results, row, instructor=True, back_href="../index.html"
+        )
+        self.written += [
+            write_text_atomic(self.out / STUDENTS_DIR / f"{stem}.html", page),
+            write_text_atomic(self.out / STUDENTS_DIR / f"{stem}.json", own),
+            write_text_atomic(self.out / INSTRUCTOR_DIR / f"{stem}.html", instructor_copy),
+        ]
+
+    def dashboard(self, results: Results) -> None:
+        """The class dashboard."""
+        page = self.renderer.dashboard(results, self._at())
+        self.written.append(write_text_atomic(self.out / "index.html", page))
+
+
 def write_class_pages(results: Results, out: Path, *, moment: datetime | None = None) -> list[Path]:
     """The dashboard, and a student's and an instructor's copy of every student's page.
 
     ``students/`` can be handed out whole: each student's page and JSON hold what the release
     allows at ``moment`` (now by default); the instructor's copies are in ``instructor/``.
     """
-    at = moment or datetime.now(timezone.utc)
-    renderer = _Renderer()
-    written = [write_text_atomic(out / "index.html", renderer.dashboard(results, at))]
+    writer = PageWriter(out, moment or datetime.now(timezone.utc))
+    writer.dashboard(results)
     for submission, stem in zip(results.submissions, page_stems(results.submissions), strict=True):
-        page = renderer.student(results, submission, instructor=False, moment=at)
-        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.html", page))
-        own = students_json(results, submission, at)
-        written.append(write_text_atomic(out / STUDENTS_DIR / f"{stem}.json", own))
-        instructor_copy = renderer.student(
-            results, submission, instructor=True, back_href="../index.html"
-        )
-        written.append(write_text_atomic(out / INSTRUCTOR_DIR / f"{stem}.html", instructor_copy))
-    return written
+        writer.student(results, submission, stem)
+    return writer.written

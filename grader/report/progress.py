@@ -40,6 +40,7 @@ class BatchDisplay:
             console=console,
         )
         self._bar = self._progress.add_task("grading", total=None)
+        self._workers: list[str] = []
         self._live: Live | None = None
 
     def building(self, lines: Sequence[str]) -> None:
@@ -73,7 +74,17 @@ class BatchDisplay:
                 Text(for_terminal(what)),
                 Text(f"{now - since:.0f} s"),
             )
-        return Group(self._progress, table)
+        with self._lock:
+            workers = [Text(for_terminal(line), style="dim") for line in self._workers]
+        return Group(self._progress, *workers, table)
+
+    def workers(self, lines: Sequence[str]) -> None:
+        """The queue's workers: shown live; on a pipe, said again only when their number changes."""
+        with self._lock:
+            changed, self._workers = len(lines) != len(self._workers), list(lines)
+        if changed and self._live is None:
+            for line in lines:
+                self.console.print(Text(for_terminal(line)), soft_wrap=True)
 
     def started(self, total: int) -> None:
         """The batch starts."""

@@ -76,8 +76,22 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 def rows(out: Path) -> dict[str, dict]:
-    results = json.loads((out / "results.json").read_text())
-    return {row["student"]: row for row in results["submissions"]}
+    """The rows a batch into ``out`` has finished: results.json, then its journal's lines.
+
+    While a batch runs, results.json is the last run's and the journal holds this run's rows;
+    at the end, results.json holds them all and the journal is gone.
+    """
+    found: dict[str, dict] = {}
+    if (out / "results.json").exists():
+        results = json.loads((out / "results.json").read_text())
+        found = {row["student"]: row for row in results["submissions"]}
+    journal = out / "results.journal.jsonl"
+    if journal.exists():
+        for line in journal.read_text().splitlines(keepends=True):
+            if line.endswith("\n"):  # a whole line: the batch may be appending the next
+                row = json.loads(line)["row"]
+                found[row["student"]] = row
+    return found
 
 
 def grade(
@@ -144,10 +158,9 @@ def wait_for_rows(out: Path, count: int, process: subprocess.Popen[str]) -> dict
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
-        if (out / "results.json").exists():
-            found = rows(out)  # always a whole, valid file, whenever it is read
-            if len(found) >= count:
-                return found
+        found = rows(out)  # whole, valid lines, whenever they are read
+        if len(found) >= count:
+            return found
         time.sleep(0.2)
     raise AssertionError("the batch never finished a row")
 

@@ -7,10 +7,10 @@ One module per page: ``student`` (a student's or instructor's copy), ``dashboard
 ``gradebook`` (overrides, release, deadlines, similarity on either), ``common`` (shared).
 """
 
+from grader.files import page_stem
 from grader.report.views.common import (
     MARKS,
     criterion_status,
-    page_stem,
     page_stems,
     student_href,
     visible_totals,

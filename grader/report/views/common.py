@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from grader.files import page_stem, stems_for
 from grader.models.results import CriterionResult, Results, SubmissionResult
 from grader.scoring import student_view
 from grader.units import format_points
@@ -18,8 +17,6 @@ WORDS = {
     "partial": "partly passed",
     "unchecked": "not checked",
 }
-# Student ids become file names; the roster allows these, anything else gets a hashed name.
-_SAFE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 def criterion_status(criterion: CriterionResult) -> str:
@@ -45,27 +42,9 @@ def visible_totals(submission: SubmissionResult, *, instructor: bool) -> tuple[f
     return seen.score, seen.max_score
 
 
-def page_stem(student: str) -> str:
-    """A file name for a student's pages: the id itself when it is a safe one."""
-    if _SAFE_STEM.match(student) and not student.endswith("."):
-        return student
-    return "student-" + hashlib.sha256(student.encode()).hexdigest()[:12]
-
-
 def page_stems(submissions: Sequence[SubmissionResult]) -> list[str]:
     """One distinct stem per submission, also on file systems that ignore case."""
-    stems: list[str] = []
-    taken: set[str] = set()
-    for submission in submissions:
-        stem = page_stem(submission.student)
-        if stem.casefold() in taken:
-            digest = hashlib.sha256(submission.student.encode()).hexdigest()
-            stem = f"{stem}-{digest[:8]}"
-            while stem.casefold() in taken:
-                stem += "-"
-        taken.add(stem.casefold())
-        stems.append(stem)
-    return stems
+    return stems_for([submission.student for submission in submissions])
 
 
 def student_href(student: str) -> str:
