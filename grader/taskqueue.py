@@ -393,19 +393,38 @@ class _Gatherer:
     def _poll(self) -> None:
         StartedJobRegistry(queue=self.queue).cleanup()  # abandoned jobs: retried by RQ
         ids = list(self.jobs)
-        found = Job.fetch_many(ids, connection=self.connection, serializer=JSONSerializer)
-        for job_id, job in zip(ids, found, strict=True):
+        # each job's status alone (a job's hash holds its payload, the rubric's text): a class
+        # of thousands is polled without moving the payloads again
+        with self.connection.pipeline(transaction=False) as pipeline:
+            for job_id in ids:
+                pipeline.hget(Job.key_for(job_id), "status")
+            statuses = pipeline.execute()
+        for job_id, raw in zip(ids, statuses, strict=True):
             sent = self.jobs[job_id]
-            status = _status(job)
-            if job is None or status is None:
+            status = _status(raw)
+            if status is None:
                 self._again(job_id, sent, "its job was lost by Redis")
-            elif status == JobStatus.FINISHED:
-                self._answer(job_id, sent, job)
-            elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                result = job.latest_result()
-                reason = _last_line(result.exc_string if result else None) or str(status)
-                self._record(job_id, failed_row(self.run, sent.student, _JobFailed(reason)))
+            elif status in (
+                JobStatus.FINISHED,
+                JobStatus.FAILED,
+                JobStatus.STOPPED,
+                JobStatus.CANCELED,
+            ):
+                self._ended(job_id, sent, status)
         self._show_workers()
+
+    def _ended(self, job_id: str, sent: _Sent, status: JobStatus) -> None:
+        try:
+            job = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
+        except (NoSuchJobError, InvalidJobOperation, DeserializationError):
+            self._again(job_id, sent, "its job was lost by Redis")
+            return
+        if status == JobStatus.FINISHED:
+            self._answer(job_id, sent, job)
+            return
+        result = job.latest_result()
+        reason = _last_line(result.exc_string if result else None) or f"the job was {status.value}"
+        self._record(job_id, failed_row(self.run, sent.student, _JobFailed(reason)))
 
     def _answer(self, job_id: str, sent: _Sent, job: Job) -> None:
         answer = job.return_value()
@@ -438,12 +457,13 @@ class _Gatherer:
             Job(job_id, connection=self.connection, serializer=JSONSerializer).delete()
 
     def _again(self, job_id: str, sent: _Sent, why: str) -> None:
-        del self.jobs[job_id]
+        """Send a lost job again (before forgetting the old one: Redis may fail the send)."""
         if sent.sends >= _RESENDS:
             reason = f"{why} {sent.sends} times; not sent again"
             self.run.record(failed_row(self.run, sent.student, _JobFailed(reason)), reused=False)
-            return
-        self.send(sent.student, sent.sends + 1)
+        else:
+            self.send(sent.student, sent.sends + 1)
+        del self.jobs[job_id]
 
     def _show_workers(self) -> None:
         observer = self.run.observer
@@ -457,20 +477,20 @@ class _Gatherer:
         """Ctrl-C: what is queued is cancelled; a job in hand ends on its worker, unrecorded."""
         try:
             for job_id in list(self.jobs):
-                job = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
-                if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.DEFERRED):
-                    job.cancel()
-        except (NoSuchJobError, redis.RedisError):
+                with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
+                    job = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
+                    if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.DEFERRED):
+                        job.cancel()
+        except redis.RedisError:
             pass  # Redis away: its jobs are gone with it
 
 
-def _status(job: Job | None) -> JobStatus | None:
+def _status(raw: bytes | str | None) -> JobStatus | None:
     """A job's status; None for a job Redis lost (or kept only what a heartbeat wrote of it)."""
-    if job is None:
-        return None
+    text = raw.decode() if isinstance(raw, bytes) else raw
     try:
-        return job.get_status(refresh=False)
-    except (InvalidJobOperation, DeserializationError):
+        return JobStatus(text) if text else None
+    except ValueError:
         return None
 
 

@@ -6,13 +6,14 @@ import socket
 from datetime import datetime, timezone
 
 import pytest
+from rq.job import JobStatus
 
 from grader.batch import Due, ReuseKey
 from grader.errors import EnvironmentProblem, InputError
 from grader.grading import GradeOptions
 from grader.roster import Student
 from grader.rubrics import load
-from grader.taskqueue import _read_payload, connect, job_timeout, payload
+from grader.taskqueue import _read_payload, _status, connect, job_timeout, payload
 from tests.test_cli import grader, one_line_error
 
 
@@ -98,3 +99,11 @@ def test_a_worker_without_redis_is_one_line():
     assert one_line_error(grader("worker", "--queue", url)).startswith(
         f"grader: no Redis answers at {url}"
     )
+
+
+def test_a_status_that_is_missing_or_not_rqs_is_a_lost_job():
+    assert _status(b"finished") is JobStatus.FINISHED
+    assert _status("queued") is JobStatus.QUEUED
+    assert _status(None) is None  # no hash: Redis lost the job
+    assert _status(b"") is None
+    assert _status(b"half-written") is None
