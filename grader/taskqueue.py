@@ -11,7 +11,7 @@ job sent twice grades the same commit the same way, and a worker that finds the 
 deadline and its builder unchanged answers "unchanged" for the row the submitter already has.
 
 A worker is RQ's ``SimpleWorker`` (the job runs in the worker's process, so its engine, its
-connection pool and its cache of identical builds outlive a job) with a heartbeat thread: RQ
+connection pool and a batch's cache of identical builds outlive a job) with a heartbeat thread: RQ
 keeps a job "started" for its whole timeout unless something renews it, so without the thread
 a killed worker's job would wait out its timeout before another took it. With it, the job is
 abandoned ``HEARTBEAT_TTL`` seconds after its worker stops, and RQ's own retry hands it on.
@@ -76,6 +76,7 @@ _RETRIES = 2  # RQ's own, for a job whose worker died or that raised: three trie
 _RESENDS = 3  # ours, for a job Redis lost (a restart without persistence)
 _REDIS_WAIT = 300.0  # how long the submitter waits for Redis to come back
 _RESULT_TTL = 7 * 24 * 3600
+_CACHED_BATCHES = 4
 _SCHEMES = ("redis://", "rediss://", "unix://")
 # The worker a job runs on: RQ calls a job function with the job's arguments only, and the
 # function needs the worker's engine. Set once per worker process, on its main thread.
@@ -120,9 +121,12 @@ def payload(
     due: Due,
     grading: GradeOptions,
     reuse: ReuseKey | None,
+    *,
+    batch: str = "",
 ) -> dict[str, Any]:
     """One job's argument, JSON all through: the worker needs nothing else to grade the row."""
     return {
+        "batch": batch,
         "rubric": {"source": loaded.source, "raw": base64.b64encode(loaded.raw).decode()},
         "student": {
             name: getattr(student, name)
@@ -202,8 +206,21 @@ class WorkerContext:
     engine: Engine
     submissions: Path  # where this worker clones
     say: Callable[[str], None] = print
-    cache: BuildCache = field(default_factory=BuildCache)
     rubrics: dict[str, LoadedRubric] = field(default_factory=dict)
+    caches: dict[str, BuildCache] = field(default_factory=dict)
+
+    def cache_for(self, batch: str) -> BuildCache:
+        """One batch's identical builds, as a local batch shares them.
+
+        Never across batches: a worker lives for a term, and a base image or a fix in grader
+        between two batches must not be hidden by facts gathered before it. Kept for the last
+        few batches, as two submitters' batches may interleave.
+        """
+        if batch not in self.caches:
+            while len(self.caches) >= _CACHED_BATCHES:
+                del self.caches[next(iter(self.caches))]
+            self.caches[batch] = BuildCache()
+        return self.caches[batch]
 
 
 def grade_job(document: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +247,7 @@ def grade_job(document: dict[str, Any]) -> dict[str, Any]:
             context.engine,
             job.grading,
             lambda doing: None,
-            cache=context.cache,
+            cache=context.cache_for(str(document.get("batch", ""))),
         )
     context.say(
         f"{job.student.id}: {row.status} {row.score:g}/{row.max_score:g} "
@@ -364,6 +381,7 @@ class _Gatherer:
             self.run.due[student.id],
             self.run.options.grading,
             self.run.reuse_key(student.id),
+            batch=self.batch,
         )
         self.queue.enqueue(
             grade_job,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from rq.job import JobStatus
@@ -13,7 +14,7 @@ from grader.errors import EnvironmentProblem, InputError
 from grader.grading import GradeOptions
 from grader.roster import Student
 from grader.rubrics import load
-from grader.taskqueue import _read_payload, _status, connect, job_timeout, payload
+from grader.taskqueue import WorkerContext, _read_payload, _status, connect, job_timeout, payload
 from tests.test_cli import grader, one_line_error
 
 
@@ -107,3 +108,14 @@ def test_a_status_that_is_missing_or_not_rqs_is_a_lost_job():
     assert _status(None) is None  # no hash: Redis lost the job
     assert _status(b"") is None
     assert _status(b"half-written") is None
+
+
+def test_a_worker_shares_identical_builds_within_a_batch_only():
+    context = WorkerContext(engine=None, submissions=Path("subs"))  # type: ignore[arg-type]
+    first = context.cache_for("b1")
+    assert context.cache_for("b1") is first
+    assert context.cache_for("b2") is not first
+    for batch in ("b3", "b4", "b5"):
+        context.cache_for(batch)
+    assert "b1" not in context.caches  # the oldest batches are let go
+    assert len(context.caches) == 4
