@@ -259,9 +259,7 @@ def grade_job(document: dict[str, Any]) -> dict[str, Any]:
 class GraderWorker(SimpleWorker):
     """RQ's in-process worker, with a heartbeat while a job runs and a stop that interrupts it."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stopping = False
+    stopping = False  # set by a stop request: the loop then ends for good
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """Short, since the heartbeat thread renews it every few seconds."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,13 +14,8 @@ from grader.grading import GradeOptions
 from grader.roster import Student
 from grader.rubrics import load
 from grader.taskqueue import WorkerContext, _read_payload, _status, connect, job_timeout, payload
+from tests.engine.redis_server import free_port
 from tests.test_cli import grader, one_line_error
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])  # closed again when the block ends
 
 
 def test_a_payload_carries_everything_the_worker_needs_and_reads_back_the_same():
@@ -63,7 +57,7 @@ def test_a_job_may_take_a_clone_and_every_task_at_its_limits():
 def test_connect_refuses_what_is_not_redis_and_says_when_none_answers():
     with pytest.raises(InputError, match="not a Redis URL"):
         connect("http://127.0.0.1:6379")
-    url = f"redis://127.0.0.1:{_closed_port()}"
+    url = f"redis://127.0.0.1:{free_port()}"
     with pytest.raises(EnvironmentProblem, match=f"no Redis answers at {url}"):
         connect(url)
 
@@ -71,7 +65,7 @@ def test_connect_refuses_what_is_not_redis_and_says_when_none_answers():
 def test_grade_with_a_queue_that_does_not_answer_is_one_line_and_clones_nothing(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text(f"student,repo\nann,{tmp_path / 'ann'}\n")
-    url = f"redis://127.0.0.1:{_closed_port()}"
+    url = f"redis://127.0.0.1:{free_port()}"
     done = grader(
         "grade", "--rubric", "lesson-2.4", "--roster", roster, "--out", tmp_path / "out",
         "--submissions", tmp_path / "subs", "--queue", url,
@@ -96,7 +90,7 @@ def test_grade_with_a_queue_refuses_what_the_workers_choose(tmp_path, flag, valu
 
 
 def test_a_worker_without_redis_is_one_line():
-    url = f"redis://127.0.0.1:{_closed_port()}"
+    url = f"redis://127.0.0.1:{free_port()}"
     assert one_line_error(grader("worker", "--queue", url)).startswith(
         f"grader: no Redis answers at {url}"
     )

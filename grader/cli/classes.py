@@ -34,14 +34,7 @@ if TYPE_CHECKING:
 )
 @options.image_map
 @options.refuse_image
-@click.option(
-    "--submissions",
-    "submissions_dir",
-    type=click.Path(path_type=Path),
-    default=Path("submissions"),
-    show_default=True,
-    help="Where repositories are cloned.",
-)
+@options.submissions("Where repositories are cloned.")
 @click.option(
     "--export",
     "exports",

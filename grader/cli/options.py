@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 if TYPE_CHECKING:
     from grader.engines import BuilderChoice, EngineOptions
     from grader.grading import GradeOptions
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
 def pairs(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
@@ -33,6 +36,20 @@ image_map = click.option(
     metavar="SRC=DST",
     help="Use image DST wherever a Dockerfile names SRC (mirrors, offline hosts); repeatable.",
 )
+
+
+def submissions(help_text: str) -> Callable[[_Command], _Command]:
+    """--submissions, where grade and worker clone the repositories."""
+    return click.option(
+        "--submissions",
+        "submissions_dir",
+        type=click.Path(path_type=Path),
+        default=Path("submissions"),
+        show_default=True,
+        help=help_text,
+    )
+
+
 refuse_image = click.option(
     "--refuse-image",
     "refuse_images",

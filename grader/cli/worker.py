@@ -17,14 +17,7 @@ from grader.sanitizer import for_terminal
 @click.option(
     "--docker-host", metavar="URL", help="Grade on this engine (default: DOCKER_HOST or local)."
 )
-@click.option(
-    "--submissions",
-    "submissions_dir",
-    type=click.Path(path_type=Path),
-    default=Path("submissions"),
-    show_default=True,
-    help="Where this worker clones the repositories.",
-)
+@options.submissions("Where this worker clones the repositories.")
 @click.option("--name", help="This worker's name on the queue (default: host name and a nonce).")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @options.builder_options
