@@ -368,14 +368,38 @@ class Engine:
             log.warning("could not remove image %s: %s", image, describe(exc))
 
     def _remove_container(self, cid: str) -> None:
+        """Remove a container; when another thread's removal is under way, wait for it to end.
+
+        The run's own clean-up and the engine's closing can race on one container: the second
+        removal gets a 409 while the first is still in progress, and returning then would leave
+        the container listed after the block has ended.
+        """
         try:
             self._api.remove_container(cid, force=True, v=True)
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 and "in progress" in str(exc.explanation or ""):
+                self._await_removal(cid)
+            else:
+                log.warning("could not remove container %s: %s", cid[:12], describe(exc))
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             log.warning("could not remove container %s: %s", cid[:12], describe(exc))
         with self._lock:
             self._made.containers.discard(cid)
+
+    def _await_removal(self, cid: str) -> None:
+        deadline = time.monotonic() + _GRACE
+        while time.monotonic() < deadline:
+            try:
+                self._api.inspect_container(cid)
+            except docker.errors.NotFound:
+                return
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                log.warning("could not follow the removal of %s: %s", cid[:12], describe(exc))
+                return
+            time.sleep(0.1)
+        log.warning("container %s was still being removed after %d s", cid[:12], _GRACE)
 
     # -- builds ----------------------------------------------------------------------------
 
