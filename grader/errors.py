@@ -8,6 +8,8 @@ The hierarchy::
     │   │   ├── RubricError      the rubric (all problems, located)             exit 2
     │   │   └── OverridesError   the overrides file (all problems, located)     exit 2
     │   ├── DockerfileError      Docker would refuse the Dockerfile             exit 2
+    │   ├── StudentFileError     a student's file cannot be read as text        exit 2
+    │   ├── ImportRefused        another tool's test file has fields refused    exit 2
     │   └── ResultsError         a results.json that is not ours or is damaged  exit 2
     ├── EnvironmentProblem       the machine cannot do the work                 exit 2
     │   └── EngineUnavailable    no Docker Engine answers                       exit 2
@@ -34,6 +36,21 @@ class GraderError(Exception):
 
 class InputError(GraderError):
     """A file, path or argument that the user supplied cannot be used as it is."""
+
+
+class StudentFileError(InputError):
+    """A file of the student's that cannot be read as text; the message is one line naming it."""
+
+
+class ImportRefused(InputError):
+    """A file that cannot be read as criteria as it is; one line per refused field."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        # names and values come from the file: a key may hold a line break
+        self.problems = tuple(p.replace("\r", "\\r").replace("\n", "\\n") for p in problems)
+        more = len(self.problems) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        super().__init__(f"{self.problems[0]}{tail}")
 
 
 class DocumentError(InputError):

@@ -10,11 +10,13 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
-from grader.errors import InputError
+from grader.errors import InputError, StudentFileError
 
 # Student ids become file names; the roster allows these, anything else gets a hashed name.
 _SAFE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -82,3 +84,75 @@ def stems_for(students: Sequence[str]) -> list[str]:
         taken.add(stem.casefold())
         stems.append(stem)
     return stems
+
+
+MAX_TEXT_BYTES: Final = 256 * 1024
+"""The most read of a file the student wrote; no answers file or size report comes near it."""
+_CHUNK: Final = 64 * 1024
+
+
+def read_repo_text(repo: Path, relative: str, *, limit: int = MAX_TEXT_BYTES) -> str:
+    """The text of ``repo/relative``, read safely, or ``StudentFileError`` saying why not.
+
+    The repository is the student's: a symlink out of it is refused, a FIFO or a device is never
+    opened for reading (it could block forever), at most ``limit`` bytes are read, and a file with
+    NUL bytes is binary (a UTF-16 file with its byte-order mark, as Windows Notepad writes, is
+    text). Undecodable bytes are replaced, as Docker does for a Dockerfile.
+    """
+    root = repo.resolve()
+    try:
+        path = (root / relative).resolve()
+    except (OSError, RuntimeError):  # the only way resolve() fails: a symlink loop
+        raise StudentFileError(f"{relative} cannot be read (a symlink loop)") from None
+    if path != root and root not in path.parents:
+        raise StudentFileError(f"{relative} leads outside the repository (a symlink?)")
+    data = _read_regular(path, relative, limit)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", "replace")
+    elif b"\x00" in data:
+        raise StudentFileError(f"{relative} is a binary file, not text")
+    else:
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    if "\x00" in text:
+        raise StudentFileError(f"{relative} is a binary file, not text")
+    return text
+
+
+def _why(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+
+
+def _read_regular(path: Path, relative: str, limit: int) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError:
+        raise StudentFileError(f"{relative} is missing from the repository") from None
+    except PermissionError:
+        raise StudentFileError(f"{relative} cannot be read: permission denied") from None
+    except OSError as exc:
+        raise StudentFileError(f"{relative} cannot be read ({_why(exc)})") from None
+    too_large = f"{relative} is too large to be read (over {limit // 1024} KiB)"
+    try:
+        status = os.fstat(handle)
+        if stat.S_ISDIR(status.st_mode):
+            raise StudentFileError(f"{relative} is a directory, not a file")
+        if not stat.S_ISREG(status.st_mode):
+            raise StudentFileError(f"{relative} is not a regular file")
+        if status.st_size > limit:
+            raise StudentFileError(too_large)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(handle, min(_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise StudentFileError(f"{relative} cannot be read ({_why(exc)})") from None
+    finally:
+        os.close(handle)
+    if size > limit:  # grew since the fstat
+        raise StudentFileError(too_large)
+    return b"".join(chunks)

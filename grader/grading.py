@@ -39,6 +39,7 @@ from grader.models.results import (
     TaskResult,
 )
 from grader.models.rubric import Rubric, Task
+from grader.probes import Probed, probe
 from grader.rubrics import LoadedRubric
 from grader.similarity import source_digests
 
@@ -169,6 +170,8 @@ class _TaskGrader:
         task_error: str | None = None
         engine_error: str | None = None
         try:
+            if task.dockerfile is None:  # a quiz: its criteria read only the repository
+                raise _NoDockerfile
             path = _inside(self.submission.path, task.dockerfile)
             if not path.is_file():
                 raise InputError(f"{task.dockerfile} is missing")
@@ -190,6 +193,8 @@ class _TaskGrader:
             sources = source_digests(self.submission.path / task.context_dir, path)
             if self.engine is not None and wanted.engine:
                 facts = self._gather(facts, wanted)
+        except _NoDockerfile:
+            pass
         except InputError as exc:
             task_error = str(exc)
         except (EngineError, EnvironmentProblem) as exc:
@@ -221,6 +226,7 @@ class _TaskGrader:
 
     @property
     def _main(self) -> BuildSpec:
+        assert self.task.dockerfile is not None  # a task without one builds nothing
         return BuildSpec(self.task.dockerfile, self.task.context_dir, self.task.target)
 
     def _builds_of(self, need: Needs) -> list[BuildSpec]:
@@ -283,6 +289,10 @@ class _TaskGrader:
                 sorted(wanted.paths),
                 sorted(wanted.build_paths, key=repr),
                 wanted.run,
+                wanted.config,
+                sorted(wanted.files),
+                sorted(wanted.commands, key=repr),
+                wanted.layers,
                 sorted(self.build_args.items()),
                 self.rubric.defaults.platform,
                 self.engine.builder.model_dump_json() if self.engine is not None else None,
@@ -305,6 +315,11 @@ class _TaskGrader:
             run=gathered.run,
             paths=gathered.paths,
             builds=gathered.others,
+            config=gathered.probed.config,
+            files=gathered.probed.files,
+            commands=gathered.probed.commands,
+            efficiency=gathered.probed.efficiency,
+            layers_error=gathered.probed.layers_error,
         )
 
     def _built(
@@ -343,6 +358,7 @@ class _TaskGrader:
         build = image = run = None
         main_built: Built | None = None
         paths: dict[str, bool] = {}
+        probed = Probed()
         others: dict[BuildSpec, OtherBuild] = {}
         if main in requests or main in self.not_started:
             main_built = self._built(main, requests)
@@ -356,6 +372,8 @@ class _TaskGrader:
                 if wanted.paths:
                     with clock.time("probe"):
                         paths = engine.paths_exist(main_built.image, sorted(wanted.paths))
+                with clock.time("probe"):
+                    probed = probe(engine, main_built.image, wanted, limits)
         for spec in sorted(wanted.builds, key=repr):
             # the task's own build serves a criterion that asks for that very build
             built = main_built if spec == main and main_built else self._built(spec, requests)
@@ -372,7 +390,9 @@ class _TaskGrader:
                     with clock.time("probe"):
                         found = engine.paths_exist(built.image, lookups)
             others[spec] = OtherBuild(result=built.result, size_bytes=size, paths=found)
-        return _Gathered(build=build, image=image, run=run, paths=paths, others=others)
+        return _Gathered(
+            build=build, image=image, run=run, paths=paths, others=others, probed=probed
+        )
 
     def _judge(
         self,
@@ -402,6 +422,10 @@ class _TaskGrader:
                 why = facts.build.error if facts.build is not None else "it was not built"
                 return Outcome.fail(f"the image did not build: {why}")
         return CHECKS[criterion.check].evaluate(criterion, facts)
+
+
+class _NoDockerfile(Exception):
+    """The task has no Dockerfile: nothing to analyse or build."""
 
 
 def _not_started(why: str) -> BuildResult:
@@ -435,6 +459,7 @@ class _Gathered:
     run: RunResult | None
     paths: Mapping[str, bool]
     others: Mapping[BuildSpec, OtherBuild]
+    probed: Probed = field(default_factory=Probed)
 
     def reused(self) -> _Gathered:
         """The same facts, their builds marked as reused."""
@@ -444,6 +469,7 @@ class _Gathered:
             image=self.image,
             run=self.run,
             paths=self.paths,
+            probed=self.probed,
             others={
                 spec: OtherBuild(
                     result=other.result.model_copy(update=mark),
@@ -534,12 +560,14 @@ def base_images(
     for folder in folders:
         for task in rubric.tasks:
             args = {**rubric.defaults.build_args, **task.build_args}
-            specs = [(task.dockerfile, task.target)]
+            specs = [(task.dockerfile, task.target)] if task.dockerfile else []
             for criterion in task.criteria:
                 if criterion.check == "size_reduction":
                     specs.append((criterion.baseline, None))
                 elif criterion.check == "target_builds":
-                    specs.append((criterion.dockerfile or task.dockerfile, criterion.target))
+                    dockerfile = criterion.dockerfile or task.dockerfile
+                    if dockerfile:
+                        specs.append((dockerfile, criterion.target))
             for dockerfile, target in specs:
                 path = folder / dockerfile
                 if not path.is_file():

@@ -212,7 +212,8 @@ def test_inspect_judges_by_a_rubric_on_request(tmp_path: Path) -> None:
     unknown = grader("inspect", dockerfile, "--rubric", "lesson-2.4", "--task", "nope")
     assert unknown.returncode == 2
     assert unknown.stderr.strip().splitlines() == [
-        "grader: --task nope: no such task in lesson-2.4 (tasks: task1, task2, task3, task4, task5)"
+        "grader: --task nope: no such task in lesson-2.4 "
+        "(tasks: task1, task2, task3, task4, task5, quiz)"
     ]
 
 

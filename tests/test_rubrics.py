@@ -22,7 +22,7 @@ def test_the_lesson_rubric_is_bundled_and_complete():
     assert default_name() == "lesson-2.4"
     loaded = load("lesson-2.4")
     rubric = loaded.rubric
-    assert [t.id for t in rubric.tasks] == ["task1", "task2", "task3", "task4", "task5"]
+    assert [t.id for t in rubric.tasks] == ["task1", "task2", "task3", "task4", "task5", "quiz"]
     assert rubric.max_score == 100
     assert loaded.source == "lesson-2.4 (bundled)"
     assert len(loaded.sha256) == 64
@@ -140,7 +140,8 @@ def test_unknown_fields_anywhere():
 
 def test_missing_field():
     assert problems(VALID.replace("    dockerfile: t1/Dockerfile\n", "")) == [
-        "line 4, task 't1': missing field 'dockerfile'"
+        "line 4, task 't1': criterion 'multi-stage' (multi_stage) needs the task's image: give "
+        "the task a 'dockerfile' (without one, only answer, file_exists criteria)"
     ]
 
 

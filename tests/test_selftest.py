@@ -121,7 +121,7 @@ def test_an_unknown_criterion_suggests_the_closest(lesson):
 def test_an_unknown_criterion_without_a_close_one_lists_the_task_or_the_tasks(lesson):
     with pytest.raises(InputError, match=r"\(task1 has task1/multi-stage, task1/final-base"):
         parse_expectation("fails:task1/zzzzzzzz=model", lesson.rubric)
-    with pytest.raises(InputError, match=r"\(tasks: task1, task2, task3, task4, task5\)"):
+    with pytest.raises(InputError, match=r"\(tasks: task1, task2, task3, task4, task5, quiz\)"):
         parse_expectation("fails:nothing/zzzzzzzz=model", lesson.rubric)
 
 

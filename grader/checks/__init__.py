@@ -7,15 +7,21 @@ from types import MappingProxyType
 from typing import Any
 
 from grader.checks import (
+    answer,
+    command,
     dockerfile_lint,
+    file_content,
     file_exists,
     final_base,
     image_size,
+    layer_efficiency,
+    metadata,
     multi_stage,
     output,
     paths,
     size_reduction,
     target_builds,
+    written_reduction,
 )
 from grader.checks.base import CheckKind
 
@@ -31,5 +37,11 @@ CHECKS: Mapping[str, CheckKind[Any]] = MappingProxyType(
         "paths_present": paths.PRESENT,
         "dockerfile_lint": dockerfile_lint.KIND,
         "file_exists": file_exists.KIND,
+        "metadata": metadata.KIND,
+        "command": command.KIND,
+        "file_content": file_content.KIND,
+        "layer_efficiency": layer_efficiency.KIND,
+        "written_reduction": written_reduction.KIND,
+        "answer": answer.KIND,
     }
 )

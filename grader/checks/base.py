@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from grader.models.analysis import Analysis
 from grader.models.criteria import CriterionBase
+from grader.models.image import Efficiency, FileFacts, ImageConfig
 from grader.models.results import BuildResult, Evidence, ImageFacts, RunResult
 from grader.models.rubric import Task
 
@@ -27,6 +28,25 @@ class BuildSpec:
 
 
 @dataclass(frozen=True)
+class CommandSpec:
+    """A command to run in the task's image, after its setup commands."""
+
+    command: tuple[str, ...]
+    setup: tuple[tuple[str, ...], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    stdin: str | None = None
+    expand_env: bool = False
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """How a command went: its setup commands' runs, then its own (None when a setup failed)."""
+
+    setup: tuple[RunResult, ...]
+    run: RunResult | None
+
+
+@dataclass(frozen=True)
 class Needs:
     """What a criterion needs gathered before it can be judged."""
 
@@ -36,11 +56,23 @@ class Needs:
     paths: frozenset[str] = frozenset()
     builds: frozenset[BuildSpec] = frozenset()
     build_paths: frozenset[tuple[BuildSpec, str]] = frozenset()
+    config: bool = False
+    files: frozenset[tuple[str, int]] = frozenset()  # (path, bytes to read; 0: stat only)
+    commands: frozenset[CommandSpec] = frozenset()
+    layers: bool = False
 
     @property
     def main_image(self) -> bool:
         """Whether the task's own image must be built (to measure, run or look into it)."""
-        return bool(self.build or self.run or self.paths)
+        return bool(
+            self.build
+            or self.run
+            or self.paths
+            or self.config
+            or self.files
+            or self.commands
+            or self.layers
+        )
 
     @property
     def engine(self) -> bool:
@@ -55,6 +87,10 @@ class Needs:
             paths=self.paths | other.paths,
             builds=self.builds | other.builds,
             build_paths=self.build_paths | other.build_paths,
+            config=self.config or other.config,
+            files=self.files | other.files,
+            commands=self.commands | other.commands,
+            layers=self.layers or other.layers,
         )
 
 
@@ -79,6 +115,11 @@ class Facts:
     run: RunResult | None = None
     paths: Mapping[str, bool] = field(default_factory=dict)
     builds: Mapping[BuildSpec, OtherBuild] = field(default_factory=dict)
+    config: ImageConfig | None = None
+    files: Mapping[str, FileFacts] = field(default_factory=dict)
+    commands: Mapping[CommandSpec, CommandOutcome] = field(default_factory=dict)
+    efficiency: Efficiency | None = None
+    layers_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from grader.models.rubric import Task
 def spec(criterion: TargetBuilds, task: Task) -> BuildSpec:
     """The build this criterion asks for."""
     dockerfile = criterion.dockerfile or task.dockerfile
+    assert dockerfile is not None  # a task without a Dockerfile has no target_builds (Task)
     context = (
         task.context_dir if criterion.dockerfile is None else str(PurePosixPath(dockerfile).parent)
     )

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from grader import __version__
-from grader.cli import checking, classes, inspecting, rubric, tools, worker
+from grader.cli import checking, classes, importing, inspecting, rubric, tools, worker
 from grader.errors import GraderError
 from grader.sanitizer import for_terminal
 
@@ -43,6 +43,7 @@ cli.add_command(tools.init)
 cli.add_command(tools.prefetch)
 cli.add_command(tools.clean)
 cli.add_command(tools.schema)
+cli.add_command(importing.import_command)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:

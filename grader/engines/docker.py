@@ -37,6 +37,7 @@ from docker.utils.socket import frames_iter
 from grader import imageref
 from grader.capped import CappedBuffer, one_line
 from grader.engines.base import Builder, BuildRequest, Built, Cancellation, EngineOptions
+from grader.engines.contents import config_of
 from grader.engines.housekeeping import (
     LABEL,
     REPOSITORY,
@@ -55,6 +56,7 @@ from grader.engines.translate import (
     why_unreachable,
 )
 from grader.errors import EngineError, EngineUnavailable, GraderError
+from grader.models.image import ImageConfig
 from grader.models.results import BuilderInfo, ImageFacts, Layer, RunResult
 from grader.models.rubric import Limits, RunSpec
 
@@ -551,6 +553,13 @@ class Engine:
         ]
         return ImageFacts(size_bytes=int(attrs["Size"]), layers=found)
 
+    def image_config(self, image: str) -> ImageConfig:
+        """What the image declares (USER, EXPOSE, ENTRYPOINT, CMD, ENV, ...), from its config."""
+        self.cancellation.check()
+        with boundary():
+            config = self._api.inspect_image(image).get("Config") or {}
+        return config_of(config)
+
     # -- runs ------------------------------------------------------------------------------
 
     def _host_config(self, limits: Limits, *, network: bool) -> dict[str, Any]:
@@ -576,25 +585,27 @@ class Engine:
         A program that cannot start, crashes, floods or never ends is a result; only an engine
         failure raises.
         """
+        return self._run(image, spec, limits, commit=False)[0]
+
+    def run_and_commit(self, image: str, spec: RunSpec, limits: Limits) -> tuple[RunResult, str]:
+        """Run as ``run`` does; then keep the container's file system as an image of this scope.
+
+        For setup commands, which prepare the file system a later command starts from (as
+        container-structure-test's setup does). The image is removed with the scope.
+        """
+        result, committed = self._run(image, spec, limits, commit=True)
+        return result, committed or ""
+
+    def _run(
+        self, image: str, spec: RunSpec, limits: Limits, *, commit: bool
+    ) -> tuple[RunResult, str | None]:
         self.cancellation.check()
         stdout = CappedBuffer(int(limits.output_limit))
         stderr = CappedBuffer(int(limits.output_limit))
         timed_out = threading.Event()
-        name = f"grader-{self.run_id}-{self._unique('run')}"
         with boundary():
             api = self._api
-            container = api.create_container(
-                image,
-                command=spec.command,
-                environment=dict(spec.env),
-                stdin_open=spec.stdin is not None,
-                labels=self.labels,
-                name=name,
-                network_disabled=not limits.run_network,
-                host_config=self._host_config(limits, network=limits.run_network),
-            )
-            cid: str = container["Id"]
-            self.track(container=cid)
+            cid = self._create(image, spec, limits)
             started = time.monotonic()
             watchdog: threading.Timer | None = None
             try:
@@ -614,12 +625,13 @@ class Engine:
                     try:
                         api.start(cid)
                     except docker.errors.APIError as exc:
-                        return RunResult(
+                        failed = RunResult(
                             exit_code=None,
                             stdout="",
                             seconds=round(time.monotonic() - started, 3),
                             error=f"the container could not start: {describe(exc)}",
                         )
+                        return failed, None
 
                     def stop() -> None:
                         timed_out.set()
@@ -641,6 +653,7 @@ class Engine:
                 remaining = limits.run_timeout - (time.monotonic() - started)
                 status = api.wait(cid, timeout=max(remaining, 0) + _GRACE)
                 state = api.inspect_container(cid)["State"]
+                committed = self._commit(cid) if commit and not timed_out.is_set() else None
             finally:
                 with self._lock:
                     self._running.discard(cid)
@@ -655,7 +668,7 @@ class Engine:
         oom_killed = bool(state.get("OOMKilled")) or (
             self.kind == "podman" and exit_code == 137 and not timed_out.is_set()
         )
-        return RunResult(
+        result = RunResult(
             exit_code=exit_code,
             stdout=stdout.text(),
             stdout_truncated=stdout.truncated,
@@ -665,14 +678,42 @@ class Engine:
             oom_killed=oom_killed,
             seconds=round(time.monotonic() - started, 3),
         )
+        return result, committed
 
-    def paths_exist(self, image: str, paths: list[str]) -> dict[str, bool]:
-        """Which of these absolute paths exist in the image, looked up without running it.
+    def _create(self, image: str, spec: RunSpec, limits: Limits) -> str:
+        """A container of the image in the sandbox, tracked so that it is removed."""
+        # [""] is the API's way to remove the image's ENTRYPOINT; [] would keep it
+        entrypoint = spec.entrypoint if spec.entrypoint != [] else [""]
+        container = self._api.create_container(
+            image,
+            command=spec.command,
+            entrypoint=entrypoint,
+            environment=dict(spec.env),
+            stdin_open=spec.stdin is not None,
+            labels=self.labels,
+            name=f"grader-{self.run_id}-{self._unique('run')}",
+            network_disabled=not limits.run_network,
+            host_config=self._host_config(limits, network=limits.run_network),
+        )
+        cid: str = container["Id"]
+        self.track(container=cid)
+        return cid
 
-        Works on images with no shell (scratch): the container is created, never started.
+    def _commit(self, cid: str) -> str:
+        """The container's file system as an image of this scope, removed with it."""
+        repository, tag = self.repository, self._unique("setup")
+        committed: str = self._api.commit(cid, repository=repository, tag=tag)["Id"]
+        self.track(image=f"{repository}:{tag}")
+        return committed
+
+    @contextlib.contextmanager
+    def probe(self, image: str) -> Iterator[str]:
+        """A container of the image, created and never started: the URL of its file archive.
+
+        Works on images with no shell (scratch). The engine resolves every path inside the
+        container's root, symlinks included, so nothing outside the image can be reached.
         """
         self.cancellation.check()
-        result: dict[str, bool] = {}
         with boundary():
             api = self._api
             container = api.create_container(
@@ -687,17 +728,22 @@ class Engine:
             cid: str = container["Id"]
             self.track(container=cid)
             try:
-                url = f"{api.base_url}/v{api.api_version}/containers/{cid}/archive"
-                for path in paths:
-                    response = api.head(url, params={"path": path}, timeout=_API_TIMEOUT)
-                    if response.status_code not in (200, 404):
-                        raise EngineError(
-                            f"Docker Engine: looking up {path} failed ({response.status_code})"
-                        )
-                    result[path] = response.status_code == 200
+                yield f"{api.base_url}/v{api.api_version}/containers/{cid}/archive"
             finally:
                 if not self.keep:
                     self._remove_container(cid)
+
+    def paths_exist(self, image: str, paths: list[str]) -> dict[str, bool]:
+        """Which of these absolute paths exist in the image, looked up without running it."""
+        result: dict[str, bool] = {}
+        with self.probe(image) as url, boundary():
+            for path in paths:
+                response = self._api.head(url, params={"path": path}, timeout=_API_TIMEOUT)
+                if response.status_code not in (200, 404):
+                    raise EngineError(
+                        f"Docker Engine: looking up {path} failed ({response.status_code})"
+                    )
+                result[path] = response.status_code == 200
         return result
 
 

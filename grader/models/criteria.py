@@ -7,49 +7,18 @@ evaluation of each kind lives in ``grader/checks/<kind>.py``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import ByteSize, Field, StringConstraints, field_validator, model_validator
+from pydantic import ByteSize, Field, field_validator, model_validator
 
 from grader.models.base import Frozen
+from grader.models.criterion_base import CriterionBase, Identifier, Pattern
+from grader.models.image_criteria import Command, FileContent, LayerEfficiency, Metadata
 from grader.models.paths import ImagePath, RepoPath
 from grader.models.rules import RuleId
+from grader.models.written_criteria import Answer, WrittenReduction
 
-Identifier = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        max_length=64,
-        description="Letters, digits, '.', '_' and '-'; unique among its siblings.",
-    ),
-]
-
-
-class CriterionBase(Frozen):
-    """What every criterion has, whatever it checks."""
-
-    id: Identifier = Field(
-        description="Stable id used in results and exports; defaults to the check kind with "
-        "'-' for '_' (give ids when a task has two criteria of the same kind)."
-    )
-    title: str | None = Field(
-        default=None, description="Short label shown to students; defaults to one per kind."
-    )
-    points: float = Field(ge=0, allow_inf_nan=False, description="Points for a full pass.")
-    hint: Annotated[str, StringConstraints(strip_whitespace=True)] | None = Field(
-        default=None, description="Shown to the student when the criterion fails: what to change."
-    )
-    hidden: bool = Field(
-        default=False,
-        description="Scored, but shown only in the instructor's copy until grades are released.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_id(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "id" not in data and isinstance(data.get("check"), str):
-            return {**data, "id": data["check"].replace("_", "-")}
-        return data
+__all__ = ["Criterion", "CriterionBase", "Identifier", "Pattern"]
 
 
 class MultiStage(CriterionBase):
@@ -190,11 +159,37 @@ class PathsAbsent(CriterionBase):
     paths: list[ImagePath] = Field(min_length=1, description="Absolute paths that must be missing.")
 
 
+FileMode = Annotated[
+    str,
+    Field(
+        pattern=r"^([0-7]{3,4}|[dalTLDpSugct?-]+[r-][w-][xsS-][r-][w-][xsS-][r-][w-][xtT-]|"
+        r"[dalTLDpSugct?-]*-?[r-][w-][x-][r-][w-][x-][r-][w-][x-])$",
+        description="Octal permission bits ('0755', '4755') or the whole mode as "
+        "container-structure-test writes it ('-rwxr-xr-x', 'drwxr-xr-x', 'Lrwxrwxrwx').",
+    ),
+]
+
+
 class PathsPresent(CriterionBase):
-    """All of these paths exist in the final image (the application is there)."""
+    """All of these paths exist in the final image (the application is there).
+
+    A symlink counts as itself, not as what it points to; mode and owner are the link's too.
+    """
 
     check: Literal["paths_present"] = Field(description="Selects this check kind.")
     paths: list[ImagePath] = Field(min_length=1, description="Absolute paths that must exist.")
+    mode: FileMode | None = Field(default=None, description="The mode each path must have.")
+    uid: int | None = Field(default=None, ge=0, description="The owner's user id.")
+    gid: int | None = Field(default=None, ge=0, description="The owner's group id.")
+    executable_by: Literal["owner", "group", "other", "any"] | None = Field(
+        default=None,
+        description="Who may execute each path: its owner, group, others, or anyone of them.",
+    )
+
+    @property
+    def needs_stat(self) -> bool:
+        """Whether more than existence is asked."""
+        return any(v is not None for v in (self.mode, self.uid, self.gid, self.executable_by))
 
 
 class DockerfileLint(CriterionBase):
@@ -227,6 +222,12 @@ Criterion = Annotated[
     | PathsAbsent
     | PathsPresent
     | DockerfileLint
-    | FileExists,
+    | FileExists
+    | Metadata
+    | Command
+    | FileContent
+    | LayerEfficiency
+    | WrittenReduction
+    | Answer,
     Field(discriminator="check"),
 ]

@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ByteSize, Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import (
+    AfterValidator,
+    ByteSize,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from grader.models.base import Frozen
 from grader.models.criteria import Criterion, Identifier
 from grader.models.gradebook import Release
 from grader.models.paths import RepoPath
+
+REPOSITORY_ONLY = frozenset({"file_exists", "answer"})
+"""The check kinds that read only the repository, so a task without a Dockerfile may use them."""
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 
@@ -113,6 +127,10 @@ class ImagePolicy(Frozen):
 class RunSpec(Frozen):
     """How the final image is run for the output checks."""
 
+    entrypoint: list[str] | None = Field(
+        default=None,
+        description="Replaces the image's ENTRYPOINT ([] removes it); null keeps it.",
+    )
     command: list[str] | None = Field(
         default=None, description="Arguments replacing the image's CMD; null keeps the CMD."
     )
@@ -120,12 +138,79 @@ class RunSpec(Frozen):
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
 
 
+CriteriaFormat = Literal["container-structure-test", "dive-ci"]
+"""The other tools' test files a task can take criteria from (``grader.interop`` reads them)."""
+
+
+def _beside_the_rubric(value: str) -> str:
+    if not value or PurePosixPath(value).is_absolute() or "\\" in value:
+        raise ValueError(f"{value!r} must be a path relative to the rubric file, using '/'")
+    return value
+
+
+class CriteriaFile(Frozen):
+    """Criteria read from another tool's test file, so instructors keep the files they have.
+
+    Expanded when the rubric is loaded (``grader.rubrics``): the file is read next to the
+    rubric and the entry becomes the criteria ``grader import`` prints for it, after the
+    task's own, so a loaded rubric (and the copy a queued job carries) has no
+    ``criteria_from`` left. Every field of the file becomes a criterion or is refused naming
+    it. Criterion ids are slugs of the tests' names.
+    """
+
+    format: CriteriaFormat = Field(
+        description="container-structure-test (a schemaVersion 2.0.0 YAML or JSON file) or "
+        "dive-ci (dive's .dive-ci rules)."
+    )
+    file: Annotated[str, AfterValidator(_beside_the_rubric)] = Field(
+        description="The file, relative to the rubric file, e.g. tests/structure-test.yaml."
+    )
+    points: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Points for each test (for dive-ci, each enabled rule is a criterion).",
+    )
+    total: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Points for the whole file instead, split evenly (to 2 decimals, the last "
+        "criterion taking the rest).",
+    )
+    id_prefix: Identifier | None = Field(
+        default=None,
+        description="Put before each criterion id (joined with '-' unless it ends in '-', '_' "
+        "or '.'), e.g. 'cst' when the task's own ids could clash.",
+    )
+
+    @model_validator(mode="after")
+    def _points_or_total(self) -> CriteriaFile:
+        if self.points is not None and self.total is not None:
+            raise ValueError("give 'points' or 'total', not both")
+        if self.points is None and self.total is None:
+            raise ValueError("give 'points' (for each test) or 'total' (for the whole file)")
+        return self
+
+
+def _criteria_or_criteria_from_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema says what validation does: 'criteria' may be left out for 'criteria_from'."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "criteria"]
+    schema["anyOf"] = [{"required": ["criteria"]}, {"required": ["criteria_from"]}]
+
+
 class Task(Frozen):
     """One exercise of the assignment: a Dockerfile to build and what to check about it."""
 
+    model_config = ConfigDict(json_schema_extra=_criteria_or_criteria_from_schema)
+
     id: Identifier
     title: str = Field(description="Shown on reports, e.g. 'Go app, multi-stage'.")
-    dockerfile: RepoPath = Field(description="The Dockerfile, relative to the repository root.")
+    dockerfile: RepoPath | None = Field(
+        default=None,
+        description="The Dockerfile, relative to the repository root; a task without one (a "
+        "quiz) may only have criteria that read the repository.",
+    )
     context: RepoPath | None = Field(
         default=None, description="The build context; defaults to the Dockerfile's directory."
     )
@@ -140,19 +225,60 @@ class Task(Frozen):
     images: ImagePolicy | None = Field(
         default=None, description="Overrides of the rubric's image policy for this task."
     )
+    # Before 'criteria', whose validator needs to know whether files give criteria.
+    criteria_from: list[CriteriaFile] = Field(
+        default_factory=list,
+        description="Criteria read from container-structure-test or dive files (see "
+        "CriteriaFile), added after 'criteria' when the rubric is loaded.",
+    )
     criteria: list[Criterion] = Field(
-        min_length=1, description="What is scored; each picks a check kind with 'check'."
+        description="What is scored; each picks a check kind with 'check'. Required unless "
+        "'criteria_from' gives the criteria."
     )
 
     @property
     def context_dir(self) -> str:
         """The build context, relative to the repository root."""
-        return self.context or str(PurePosixPath(self.dockerfile).parent)
+        if self.context is not None:
+            return self.context
+        return str(PurePosixPath(self.dockerfile).parent) if self.dockerfile else "."
 
     @property
     def max_score(self) -> float:
         """Points available in this task."""
         return sum(c.points for c in self.criteria)
+
+    @model_validator(mode="after")
+    def _dockerfile_for_images(self) -> Task:
+        if self.dockerfile is None:
+            for criterion in self.criteria:
+                if criterion.check not in REPOSITORY_ONLY:
+                    raise ValueError(
+                        f"criterion {criterion.id!r} ({criterion.check}) needs the task's image: "
+                        "give the task a 'dockerfile' (without one, only "
+                        f"{', '.join(sorted(REPOSITORY_ONLY))} criteria)"
+                    )
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _criteria_from_alone(cls, data: Any) -> Any:
+        """A task whose criteria all come from files may leave 'criteria' out."""
+        if isinstance(data, dict) and data.get("criteria_from") and "criteria" not in data:
+            return {**data, "criteria": []}
+        return data
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria_or_criteria_from(
+        cls, criteria: list[Criterion], info: ValidationInfo
+    ) -> list[Criterion]:
+        # criteria_from is absent from info.data only when it is itself invalid (reported).
+        if not criteria and info.data.get("criteria_from") == []:
+            raise PydanticCustomError(
+                "too_short", "List should have at least 1 item after validation, not 0"
+            )
+        return criteria
 
     @field_validator("criteria")
     @classmethod
