@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -122,6 +122,17 @@ def _why(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
 
 
+def read_upto(handle: int, limit: int) -> Iterator[bytes]:
+    """The chunks of an open file descriptor, ``limit`` bytes at most in all."""
+    size = 0
+    while size < limit:
+        chunk = os.read(handle, min(_CHUNK, limit - size))
+        if not chunk:
+            return
+        size += len(chunk)
+        yield chunk
+
+
 def _read_regular(path: Path, relative: str, limit: int) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -141,14 +152,8 @@ def _read_regular(path: Path, relative: str, limit: int) -> bytes:
             raise StudentFileError(f"{relative} is not a regular file")
         if status.st_size > limit:
             raise StudentFileError(too_large)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(handle, min(_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        chunks = list(read_upto(handle, limit + 1))
+        size = sum(len(chunk) for chunk in chunks)
     except OSError as exc:
         raise StudentFileError(f"{relative} cannot be read ({_why(exc)})") from None
     finally:

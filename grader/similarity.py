@@ -53,6 +53,7 @@ from docker.utils.build import exclude_paths
 from grader.buildcontext import dockerignore_patterns
 from grader.dockerfile.source import Command, decode, for_parser, go_parse
 from grader.dockerfile.words import split_command
+from grader.files import read_upto
 from grader.models.results import Results, TaskResult
 from grader.models.similarity import MAX_PAIRS, Cluster, SimilarityReport, SimilarPair
 
@@ -77,7 +78,6 @@ _MOUNT_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
 )
 _RE_INDEX: Final = re.compile(r"[0-9]+")
 _RE_NEEDS_QUOTES: Final = re.compile(r"[\s\"'\[\]]")
-_CHUNK: Final = 1024 * 1024
 # A score is kept when, rounded to 3 digits, it reaches the threshold; bounds skip a pair only
 # when even rounding up could not get it there.
 _ROUNDING: Final = 0.0005 + 1e-9
@@ -352,10 +352,7 @@ def _hash_file(path: Path, limit: int) -> tuple[str, int] | None:
             return None
         hasher = hashlib.sha256()
         size = 0
-        while size <= limit:
-            chunk = os.read(handle, min(_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
+        for chunk in read_upto(handle, limit + 1):
             hasher.update(chunk)
             size += len(chunk)
         return hasher.hexdigest(), size

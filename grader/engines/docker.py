@@ -720,6 +720,8 @@ class Engine:
                 image,
                 command=["/grader-probe-never-runs"],
                 entrypoint=[],
+                # Podman's archive gives files to the container's USER; as root, their own owners
+                user="0:0",
                 labels=self.labels,
                 name=f"grader-{self.run_id}-{self._unique('probe')}",
                 network_disabled=True,

@@ -357,3 +357,58 @@ def test_nothing_is_left_on_the_engine(graded, docker_client: docker.DockerClien
 
     assert docker_client.api.containers(all=True, filters={"label": LABEL}) == []
     assert docker_client.api.images(filters={"reference": f"{REPOSITORY}/*"}) == []
+
+
+PODMAN_APP = """\
+FROM {busybox}
+RUN echo 'image-own-shadow-marker:!:19000::::::' > /etc/shadow \\
+ && mkdir -p /etc/app && printf 'port: 8080\\n' > /etc/app/config.yaml \\
+ && ln -s /etc/shadow /etc/app/secret && chmod 0640 /etc/app/config.yaml
+RUN head -c 2000000 /dev/urandom > /tmp/download
+RUN rm /tmp/download
+ENV MODE=production
+EXPOSE 8080
+USER 1000
+"""
+
+PODMAN_RUBRIC = """\
+assignment: image-kinds-podman
+title: The image kinds on Podman
+defaults:
+  image_map: {{"{busybox}": "{stand_in}"}}
+  limits: {{run_timeout: 4}}
+tasks:
+  - id: app
+    title: busybox
+    dockerfile: app/Dockerfile
+    criteria:
+      - {{id: meta, check: metadata, points: 1, user: "1000", non_root: true,
+          exposed_ports: ["8080"], env: [{{key: MODE, value: production}}]}}
+      - {{id: setup, check: command, points: 1, setup: [[sh, -c, "echo ready > /tmp/s"]],
+          command: [cat, /tmp/s], expected_output: [ready]}}
+      - {{id: endless, check: command, points: 1, command: [sleep, "1000"]}}
+      - {{id: config, check: file_content, points: 1, path: /etc/app/config.yaml,
+          expected: ["port: 8080"]}}
+      - {{id: shadow, check: file_content, points: 1, path: /etc/app/secret,
+          expected: [image-own-shadow-marker]}}
+      - {{id: mode, check: paths_present, points: 1, paths: [/etc/app/config.yaml],
+          mode: "0640", uid: 0}}
+      - {{id: waste, check: layer_efficiency, points: 1, max_wasted_bytes: 1MB}}
+"""
+
+
+def test_the_image_kinds_on_podman(tmp_path, busybox_image, podman_url):
+    repo = tmp_path / "student"
+    (repo / "app").mkdir(parents=True)
+    (repo / "app" / "Dockerfile").write_text(PODMAN_APP.format(busybox=BUSYBOX))
+    text = PODMAN_RUBRIC.format(busybox=BUSYBOX, stand_in=busybox_image)
+    loaded = parse(textwrap.dedent(text).encode(), "podman.yaml")
+    options = EngineOptions(builder="buildah", docker_host=podman_url)
+    outcome = check_repository(repo, loaded, GradeOptions(), engine_options=options)
+    found = {c.id: c for c in outcome.results.submissions[0].tasks[0].criteria}
+    for cid in ("meta", "setup", "config", "shadow", "mode"):
+        assert found[cid].passed, (cid, found[cid].message)
+    assert "was still running after" in found["endless"].message
+    waste = found["waste"]
+    assert not waste.passed
+    assert "/tmp/download: 2.0 MB in 2 layers" in waste.evidence.actual
