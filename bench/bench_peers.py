@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import docker  # noqa: E402
+from pydantic import TypeAdapter  # noqa: E402
 
 from grader.checks.base import Needs  # noqa: E402
 from grader.engines import EngineOptions, open_engine  # noqa: E402
@@ -39,7 +40,6 @@ from grader.interop import convert  # noqa: E402
 from grader.models.criteria import Criterion  # noqa: E402
 from grader.models.rubric import Limits, Task  # noqa: E402
 from grader.probes import probe  # noqa: E402
-from pydantic import TypeAdapter  # noqa: E402
 from tests import baseimages  # noqa: E402
 
 TESTS = """\
