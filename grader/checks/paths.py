@@ -58,6 +58,10 @@ def _evaluate_stats(criterion: PathsPresent, facts: Facts) -> Outcome:
             problems.append(f"{path} is missing")
             shown.append(f"{path}: missing")
             continue
+        if found.mode is None:  # there, but the engine could not stat it (a symlink loop)
+            problems.append(f"{path}: {found.error or 'cannot be looked at'}")
+            shown.append(f"{path}: {found.error or 'no stat'}")
+            continue
         shown.append(f"{path}: {found.mode_string} uid {found.uid} gid {found.gid}")
         problems += [f"{path}: {w}" for w in _mismatches(criterion, found)]
     evidence = Evidence(expected=expected, actual="\n".join(shown))

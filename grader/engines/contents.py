@@ -92,6 +92,19 @@ def _permissions(mode: int) -> int:
     return bits
 
 
+def symlink_loop(engine: Engine, url: str, path: str) -> bool:
+    """Whether a lookup failed (500) because the path is a loop of symlinks.
+
+    The engine answers a HEAD without a body; the GET says why. Its message names the engine's
+    own directories, so it is never shown: only that the path loops.
+    """
+    response = engine._api.get(url, params={"path": path}, headers=_IDENTITY, stream=True)
+    try:
+        return response.status_code == 500 and "too many links" in response.text
+    finally:
+        response.close()
+
+
 def look(engine: Engine, image: str, wanted: Mapping[str, int]) -> dict[str, FileFacts]:
     """Each path's own stat and owner and, where bytes are wanted, the start of its content.
 
@@ -103,6 +116,14 @@ def look(engine: Engine, image: str, wanted: Mapping[str, int]) -> dict[str, Fil
         for path, limit in sorted(wanted.items()):
             found[path] = session.facts(path, limit)
     return found
+
+
+class _Loop(Exception):
+    """A path the engine cannot resolve: its symlinks loop."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
 
 
 class _Lookups:
@@ -118,6 +139,8 @@ class _Lookups:
         response = self.engine._api.head(self.url, params={"path": path}, timeout=_API_TIMEOUT)
         if response.status_code == 404:
             return None
+        if response.status_code == 500 and symlink_loop(self.engine, self.url, path):
+            raise _Loop(path)
         if response.status_code != 200:
             raise EngineError(f"Docker Engine: looking up {path} failed ({response.status_code})")
         try:
@@ -161,6 +184,13 @@ class _Lookups:
             response.close()
 
     def facts(self, path: str, limit: int) -> FileFacts:
+        try:
+            return self._facts(path, limit)
+        except _Loop as loop:
+            why = f"{loop.path} is a loop of symlinks (or one too long to follow)"
+            return FileFacts(path=path, exists=True, type="symlink", error=why)
+
+    def _facts(self, path: str, limit: int) -> FileFacts:
         stat = self.stat(path)
         if stat is None:
             return FileFacts(path=path, exists=False)

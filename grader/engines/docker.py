@@ -37,7 +37,7 @@ from docker.utils.socket import frames_iter
 from grader import imageref
 from grader.capped import CappedBuffer, one_line
 from grader.engines.base import Builder, BuildRequest, Built, Cancellation, EngineOptions
-from grader.engines.contents import config_of
+from grader.engines.contents import config_of, symlink_loop
 from grader.engines.housekeeping import (
     LABEL,
     REPOSITORY,
@@ -741,6 +741,9 @@ class Engine:
         with self.probe(image) as url, boundary():
             for path in paths:
                 response = self._api.head(url, params={"path": path}, timeout=_API_TIMEOUT)
+                if response.status_code == 500 and symlink_loop(self, url, path):
+                    result[path] = True  # a loop of symlinks is there, as itself
+                    continue
                 if response.status_code not in (200, 404):
                     raise EngineError(
                         f"Docker Engine: looking up {path} failed ({response.status_code})"

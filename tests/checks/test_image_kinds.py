@@ -252,3 +252,11 @@ def test_layer_efficiency_refuses_an_empty_or_inverted_criterion():
         criterion(check="layer_efficiency", min_efficiency=0.5, efficiency_zero_at=0.8)
     with pytest.raises(ValueError, match="'wasted_bytes_zero_at' needs 'max_wasted_bytes'"):
         criterion(check="layer_efficiency", min_efficiency=0.5, wasted_bytes_zero_at=10)
+
+
+def test_a_path_the_engine_cannot_stat_fails_with_why():
+    c = criterion(check="paths_present", paths=["/loop"], executable_by="any")
+    loop = FileFacts(path="/loop", exists=True, type="symlink", error="/loop is a loop of symlinks")
+    outcome = paths.evaluate_present(c, dataclasses.replace(facts(task(c)), files={"/loop": loop}))
+    assert not outcome.passed
+    assert outcome.message == "/loop: /loop is a loop of symlinks"

@@ -158,7 +158,8 @@ def test_a_hostile_class_is_contained_and_graded(tmp_path, busybox_image, backen
 
     escapes = task("escapes")["run"]["stdout"]
     assert escapes.startswith("<script>alert(1)</script>\x1b[31mred")
-    assert output("escapes")["passed"]  # stored as printed; escaped wherever it is shown
+    # stored as printed; escaped wherever it is shown
+    assert output("escapes")["passed"], (output("escapes"), task("escapes")["run"])
     page = (out / "students" / "escapes.html").read_text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

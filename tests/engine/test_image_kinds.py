@@ -31,6 +31,7 @@ RUN echo 'image-own-shadow-marker:!:19000::::::' > /etc/shadow \\
  && printf 'port: 8080\\nlevel: info\\n' > /etc/app/config.yaml \\
  && ln -s /etc/shadow /etc/app/secret \\
  && ln -s ../../../../../../../etc/shadow /etc/app/climbing \\
+ && ln -s /etc/app/loop-b /etc/app/loop-a && ln -s /etc/app/loop-a /etc/app/loop-b \\
  && head -c 300000000 /dev/zero > /big && echo tail-marker >> /big
 COPY --from=builder --chown=1000:1000 /out/greet /usr/local/bin/greet
 RUN head -c 20000000 /dev/urandom > /tmp/download
@@ -166,6 +167,20 @@ tasks:
         path: /big
         max_bytes: 1MiB
         excluded: [tail-marker]
+      - id: loop
+        check: file_content
+        points: 1
+        path: /etc/app/loop-a
+        expected: [x]
+      - id: loop-present
+        check: paths_present
+        points: 1
+        paths: [/etc/app/loop-a]
+      - id: loop-stat
+        check: paths_present
+        points: 1
+        paths: [/etc/app/loop-a]
+        uid: 0
       - id: dir
         check: file_content
         points: 1
@@ -321,6 +336,17 @@ def test_a_link_to_the_shadow_file_reads_the_images_own(graded):
         for line in host.splitlines():
             if line.startswith("root:"):
                 assert line not in found.evidence.actual
+
+
+def test_a_loop_of_symlinks_is_a_failing_criterion_not_an_engine_error(graded):
+    app = graded["app"]
+    assert (
+        app["loop"].message == "/etc/app/loop-a is a loop of symlinks (or one too long to follow)"
+    )
+    assert app["loop-present"].passed, app["loop-present"].message
+    assert not app["loop-stat"].passed
+    assert "loop of symlinks" in app["loop-stat"].message
+    assert "/var/lib" not in app["loop"].message + app["loop-stat"].message
 
 
 def test_a_huge_file_is_judged_on_its_start(graded):
