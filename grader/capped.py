@@ -63,6 +63,12 @@ class CappedBuffer:
         return f"{head}\n[... {cut:,} bytes cut by grader ...]\n{tail}"
 
 
+def clipped(text: str, limit: int) -> str:
+    """Text quoted inside a message: one line (breaks spelled out), cut at ``limit`` with '…'."""
+    line = text.replace("\r", "\\r").replace("\n", "\\n")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def one_line(text: str, limit: int = 300) -> str:
     r"""A message fit for one line of a report.
 

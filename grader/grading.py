@@ -170,31 +170,28 @@ class _TaskGrader:
         task_error: str | None = None
         engine_error: str | None = None
         try:
-            if task.dockerfile is None:  # a quiz: its criteria read only the repository
-                raise _NoDockerfile
-            path = _inside(self.submission.path, task.dockerfile)
-            if not path.is_file():
-                raise InputError(f"{task.dockerfile} is missing")
-            with self.stopwatch.time("analyze"):
-                analysis = analyze_file(
-                    path,
-                    display=task.dockerfile,
-                    target=task.target,
-                    build_args=self.build_args,
-                    builder=self._builder_name(),
-                    images=self.images,
-                )
-                self.not_started = self._refused_builds(wanted, analysis)
-            facts = dataclasses.replace(facts, analysis=analysis)
-            main = self.not_started.get(self._main)
-            if main is not None:
-                facts = dataclasses.replace(facts, build=_not_started(main))
-            text = _excerpt(path)
-            sources = source_digests(self.submission.path / task.context_dir, path)
-            if self.engine is not None and wanted.engine:
-                facts = self._gather(facts, wanted)
-        except _NoDockerfile:
-            pass
+            if task.dockerfile is not None:  # a quiz: its criteria read only the repository
+                path = _inside(self.submission.path, task.dockerfile)
+                if not path.is_file():
+                    raise InputError(f"{task.dockerfile} is missing")
+                with self.stopwatch.time("analyze"):
+                    analysis = analyze_file(
+                        path,
+                        display=task.dockerfile,
+                        target=task.target,
+                        build_args=self.build_args,
+                        builder=self._builder_name(),
+                        images=self.images,
+                    )
+                    self.not_started = self._refused_builds(wanted, analysis)
+                facts = dataclasses.replace(facts, analysis=analysis)
+                main = self.not_started.get(self._main)
+                if main is not None:
+                    facts = dataclasses.replace(facts, build=_not_started(main))
+                text = _excerpt(path)
+                sources = source_digests(self.submission.path / task.context_dir, path)
+                if self.engine is not None and wanted.engine:
+                    facts = self._gather(facts, wanted)
         except InputError as exc:
             task_error = str(exc)
         except (EngineError, EnvironmentProblem) as exc:
@@ -313,7 +310,7 @@ class _TaskGrader:
             build=gathered.build,
             image=gathered.image,
             run=gathered.run,
-            paths=gathered.paths,
+            paths=gathered.probed.paths,
             builds=gathered.others,
             config=gathered.probed.config,
             files=gathered.probed.files,
@@ -357,7 +354,6 @@ class _TaskGrader:
         engine, task, limits, clock = self.engine, self.task, self.limits, self.stopwatch
         build = image = run = None
         main_built: Built | None = None
-        paths: dict[str, bool] = {}
         probed = Probed()
         others: dict[BuildSpec, OtherBuild] = {}
         if main in requests or main in self.not_started:
@@ -369,9 +365,6 @@ class _TaskGrader:
                 if wanted.run:
                     with clock.time("run"):
                         run = engine.run(main_built.image, task.run, limits)
-                if wanted.paths:
-                    with clock.time("probe"):
-                        paths = engine.paths_exist(main_built.image, sorted(wanted.paths))
                 with clock.time("probe"):
                     probed = probe(engine, main_built.image, wanted, limits)
         for spec in sorted(wanted.builds, key=repr):
@@ -390,9 +383,7 @@ class _TaskGrader:
                     with clock.time("probe"):
                         found = engine.paths_exist(built.image, lookups)
             others[spec] = OtherBuild(result=built.result, size_bytes=size, paths=found)
-        return _Gathered(
-            build=build, image=image, run=run, paths=paths, others=others, probed=probed
-        )
+        return _Gathered(build=build, image=image, run=run, others=others, probed=probed)
 
     def _judge(
         self,
@@ -424,10 +415,6 @@ class _TaskGrader:
         return CHECKS[criterion.check].evaluate(criterion, facts)
 
 
-class _NoDockerfile(Exception):
-    """The task has no Dockerfile: nothing to analyse or build."""
-
-
 def _not_started(why: str) -> BuildResult:
     return BuildResult(ok=False, seconds=0, refused=True, error=why, log_tail="")
 
@@ -457,7 +444,6 @@ class _Gathered:
     build: BuildResult | None
     image: ImageFacts | None
     run: RunResult | None
-    paths: Mapping[str, bool]
     others: Mapping[BuildSpec, OtherBuild]
     probed: Probed = field(default_factory=Probed)
 
@@ -468,7 +454,6 @@ class _Gathered:
             build=self.build.model_copy(update=mark) if self.build else None,
             image=self.image,
             run=self.run,
-            paths=self.paths,
             probed=self.probed,
             others={
                 spec: OtherBuild(

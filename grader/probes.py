@@ -27,6 +27,7 @@ class Probed:
 
     config: ImageConfig | None = None
     files: Mapping[str, FileFacts] = field(default_factory=dict)
+    paths: Mapping[str, bool] = field(default_factory=dict)
     commands: Mapping[CommandSpec, CommandOutcome] = field(default_factory=dict)
     efficiency: Efficiency | None = None
     layers_error: str | None = None  # why the layers could not be measured
@@ -41,7 +42,9 @@ def probe(engine: Engine, image: str, wanted: Needs, limits: Limits) -> Probed:
     reads: dict[str, int] = {}
     for path, limit in wanted.files:
         reads[path] = max(reads.get(path, 0), limit)
-    files = look(engine, image, reads) if reads else {}
+    files, paths = (
+        look(engine, image, reads, exists=wanted.paths) if reads or wanted.paths else ({}, {})
+    )
     env = config.env if config is not None else {}
     commands = {
         spec: run_command(engine, image, spec, env, limits)
@@ -56,6 +59,7 @@ def probe(engine: Engine, image: str, wanted: Needs, limits: Limits) -> Probed:
     return Probed(
         config=config,
         files=files,
+        paths=paths,
         commands=commands,
         efficiency=efficiency,
         layers_error=layers_error,
@@ -79,7 +83,7 @@ def run_command(
             current, RunSpec(entrypoint=[], command=argv, env=extra), limits
         )
         setups.append(result)
-        if result.error or result.timed_out or result.exit_code != 0 or not committed:
+        if result.error or result.timed_out or result.exit_code != 0 or committed is None:
             return CommandOutcome(setup=tuple(setups), run=None)
         current = committed
     argv = expand(spec.command, env) if spec.expand_env else list(spec.command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from grader.capped import clipped
 from grader.checks.base import CheckKind, CommandSpec, Facts, Needs, Outcome
 from grader.models.image_criteria import Command
 from grader.models.results import Evidence, RunResult
@@ -85,8 +86,7 @@ def _name_char(char: str) -> bool:
 
 
 def _quoted(text: str) -> str:
-    one_line = text.replace("\n", "\\n")
-    return one_line if len(one_line) <= _QUOTED else one_line[: _QUOTED - 1] + "…"
+    return clipped(text, _QUOTED)
 
 
 def _shown(run: RunResult) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from grader.capped import clipped
 from grader.checks.base import CheckKind, Facts, Needs, Outcome
 from grader.models.image_criteria import FileContent
 from grader.models.results import Evidence
@@ -20,7 +21,7 @@ def needs(criterion: FileContent, task: Task) -> Needs:
 
 
 def _quoted(pattern: str) -> str:
-    return pattern if len(pattern) <= _QUOTED else pattern[: _QUOTED - 1] + "…"
+    return clipped(pattern, _QUOTED)
 
 
 def evaluate(criterion: FileContent, facts: Facts) -> Outcome:

@@ -37,6 +37,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grader.capped import clipped
 from grader.checks.base import CheckKind, Facts, Needs, Outcome
 from grader.models.image import ImageConfig
 from grader.models.image_criteria import EnvExpectation, LabelExpectation, Metadata
@@ -69,8 +70,7 @@ def needs(criterion: Metadata, task: Task) -> Needs:
 
 def _cap(text: str, limit: int = _VALUE_CHARS) -> str:
     """One line, at most ``limit`` characters: values are student text, shown downstream."""
-    line = text.replace("\r", "\\r").replace("\n", "\\n")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clipped(text, limit)
 
 
 def _named(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from grader.capped import clipped
 from grader.checks.base import CheckKind, Facts, Needs, Outcome
 from grader.models.criteria import Normalize, Output
 from grader.models.results import Evidence, RunResult
@@ -42,10 +43,7 @@ def _selected(run: RunResult, stream: str) -> str:
 
 
 def _short(text: str) -> str:
-    one_line = text.replace("\n", "\\n")
-    if len(one_line) > _MESSAGE_CHARS:
-        one_line = one_line[: _MESSAGE_CHARS - 1] + "…"
-    return f'"{one_line}"'
+    return f'"{clipped(text, _MESSAGE_CHARS)}"'
 
 
 def evaluate(criterion: Output, facts: Facts) -> Outcome:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from grader.checks.base import BuildSpec, CheckKind, Facts, Needs, Outcome
 from grader.models.criteria import SizeReduction
@@ -11,8 +12,18 @@ from grader.models.rubric import Task
 from grader.units import format_bytes
 
 
-def spec(criterion: SizeReduction) -> BuildSpec:
-    """The baseline build."""
+class Baselined(Protocol):
+    """A criterion that measures the task's image against a baseline Dockerfile's."""
+
+    @property
+    def baseline(self) -> str: ...
+
+    @property
+    def baseline_context(self) -> str | None: ...
+
+
+def spec(criterion: Baselined) -> BuildSpec:
+    """The baseline build; equal for every criterion naming the same one, so it is built once."""
     context = criterion.baseline_context or str(PurePosixPath(criterion.baseline).parent)
     return BuildSpec(dockerfile=criterion.baseline, context=context)
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import PurePosixPath
 from typing import Final
 
 from grader.capped import one_line
-from grader.checks.base import BuildSpec, CheckKind, Facts, Needs, Outcome
+from grader.checks.base import CheckKind, Facts, Needs, Outcome
+from grader.checks.size_reduction import spec
 from grader.errors import StudentFileError
 from grader.files import read_repo_text
 from grader.models.results import Evidence
@@ -90,12 +90,6 @@ def matches(size: WrittenSize, measured: int, tolerance: float) -> str | None:
     allowed = Fraction(repr(tolerance)) * measured
     bytes_, reading = size.closest(measured)
     return reading if abs(bytes_ - measured) <= allowed else None
-
-
-def spec(criterion: WrittenReduction) -> BuildSpec:
-    """The baseline build: the very spec size_reduction asks for, so one build serves both."""
-    context = criterion.baseline_context or str(PurePosixPath(criterion.baseline).parent)
-    return BuildSpec(dockerfile=criterion.baseline, context=context)
 
 
 def needs(criterion: WrittenReduction, task: Task) -> Needs:

@@ -15,7 +15,7 @@ import json
 import tarfile
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import requests
@@ -105,17 +105,26 @@ def symlink_loop(engine: Engine, url: str, path: str) -> bool:
         response.close()
 
 
-def look(engine: Engine, image: str, wanted: Mapping[str, int]) -> dict[str, FileFacts]:
-    """Each path's own stat and owner and, where bytes are wanted, the start of its content.
+def look(
+    engine: Engine, image: str, wanted: Mapping[str, int], *, exists: Iterable[str] = ()
+) -> tuple[dict[str, FileFacts], dict[str, bool]]:
+    """Each path's stat and owner (and start of content), and whether each of ``exists`` is.
 
-    ``wanted`` maps a path to the bytes of content to read (0: stat and owner only).
+    One probe container answers all of it. ``wanted`` maps a path to the bytes of content to
+    read (0: stat and owner only); ``exists`` takes one HEAD per path.
     """
     found: dict[str, FileFacts] = {}
+    there: dict[str, bool] = {}
     with engine.probe(image) as url, boundary():
         session = _Lookups(engine, url)
         for path, limit in sorted(wanted.items()):
             found[path] = session.facts(path, limit)
-    return found
+        for path in sorted(set(exists)):
+            try:
+                there[path] = session.stat(path) is not None
+            except _Loop:
+                there[path] = True  # a loop of symlinks is there, as itself
+    return found, there
 
 
 class _Loop(Exception):

@@ -37,7 +37,7 @@ from docker.utils.socket import frames_iter
 from grader import imageref
 from grader.capped import CappedBuffer, one_line
 from grader.engines.base import Builder, BuildRequest, Built, Cancellation, EngineOptions
-from grader.engines.contents import config_of, symlink_loop
+from grader.engines.contents import config_of, look
 from grader.engines.housekeeping import (
     LABEL,
     REPOSITORY,
@@ -587,14 +587,16 @@ class Engine:
         """
         return self._run(image, spec, limits, commit=False)[0]
 
-    def run_and_commit(self, image: str, spec: RunSpec, limits: Limits) -> tuple[RunResult, str]:
+    def run_and_commit(
+        self, image: str, spec: RunSpec, limits: Limits
+    ) -> tuple[RunResult, str | None]:
         """Run as ``run`` does; then keep the container's file system as an image of this scope.
 
         For setup commands, which prepare the file system a later command starts from (as
-        container-structure-test's setup does). The image is removed with the scope.
+        container-structure-test's setup does). The image is removed with the scope; None when
+        the run was stopped at its time limit.
         """
-        result, committed = self._run(image, spec, limits, commit=True)
-        return result, committed or ""
+        return self._run(image, spec, limits, commit=True)
 
     def _run(
         self, image: str, spec: RunSpec, limits: Limits, *, commit: bool
@@ -737,19 +739,7 @@ class Engine:
 
     def paths_exist(self, image: str, paths: list[str]) -> dict[str, bool]:
         """Which of these absolute paths exist in the image, looked up without running it."""
-        result: dict[str, bool] = {}
-        with self.probe(image) as url, boundary():
-            for path in paths:
-                response = self._api.head(url, params={"path": path}, timeout=_API_TIMEOUT)
-                if response.status_code == 500 and symlink_loop(self, url, path):
-                    result[path] = True  # a loop of symlinks is there, as itself
-                    continue
-                if response.status_code not in (200, 404):
-                    raise EngineError(
-                        f"Docker Engine: looking up {path} failed ({response.status_code})"
-                    )
-                result[path] = response.status_code == 200
-        return result
+        return look(self, image, {}, exists=paths)[1]
 
 
 def _feed_stdin(attached: Any, data: bytes) -> None:
